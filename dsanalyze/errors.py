@@ -1,0 +1,76 @@
+"""Exceptions raised by dsanalyze.
+
+Every error says what was wrong and what to do about it. All derive from
+:class:`DsAnalyzeError`, so ``except ds.errors.DsAnalyzeError`` catches them all.
+"""
+
+__all__ = [
+    "DsAnalyzeError",
+    "ExpressionError",
+    "UnknownSymbolError",
+    "DimensionError",
+    "ParameterError",
+    "MissingParameterError",
+    "ExtraParameterError",
+    "NonFiniteInputError",
+    "NotInvariantError",
+    "CompilerNotFoundError",
+    "CompilationError",
+    "IntegrationError",
+    "UnknownModelError",
+]
+
+
+class DsAnalyzeError(Exception):
+    """Base class of every error raised by dsanalyze."""
+
+
+class ExpressionError(DsAnalyzeError, ValueError):
+    """An expression could not be parsed or uses something that is not allowed."""
+
+
+class UnknownSymbolError(DsAnalyzeError, ValueError):
+    """An expression uses a symbol that is neither a state variable nor a parameter."""
+
+
+class DimensionError(DsAnalyzeError, ValueError):
+    """An array or a list of expressions has the wrong shape or length."""
+
+
+class ParameterError(DsAnalyzeError, ValueError):
+    """A parameter value is malformed (wrong shape, not a number)."""
+
+
+class MissingParameterError(ParameterError):
+    """A parameter of the system was given no value and has no default."""
+
+
+class ExtraParameterError(ParameterError):
+    """A value was given for a name that is not a parameter of the system."""
+
+
+class NonFiniteInputError(DsAnalyzeError, ValueError):
+    """An initial state or a parameter value is NaN or infinite."""
+
+
+class NotInvariantError(DsAnalyzeError, ValueError):
+    """A restriction was asked onto a subspace that the system does not leave invariant."""
+
+
+class CompilerNotFoundError(DsAnalyzeError, RuntimeError):
+    """No C compiler is available to build a kernel."""
+
+
+class CompilationError(DsAnalyzeError, RuntimeError):
+    """The C compiler rejected generated kernel code."""
+
+
+class IntegrationError(DsAnalyzeError, RuntimeError):
+    """An ODE integration could not reach the requested time (step size underflow)."""
+
+
+class UnknownModelError(DsAnalyzeError, KeyError):
+    """A name was asked of the model library that it does not hold."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
