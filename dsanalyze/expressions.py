@@ -33,6 +33,8 @@ CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 MAX_LENGTH = 10_000
 MAX_NODES = 2_000
 MAX_EXPONENT = 1_000
+#: Bits an exact number built inside an expression may have (a double holds ~1024).
+MAX_NUMBER_BITS = 100_000
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -92,12 +94,14 @@ def parse_expression(
         names = {s.name: s for s in symbols}
     try:
         tree = ast.parse(text.replace("^", "**").strip(), mode="eval")
+        n_nodes = sum(1 for _ in ast.walk(tree))
+        if n_nodes > MAX_NODES:
+            raise ExpressionError(f"expression has {n_nodes} syntax nodes; the limit is {MAX_NODES}")
+        return _Builder(text, names, allow_new_symbols).build(tree.body)
     except SyntaxError as exc:
         raise ExpressionError(f"cannot parse {text!r}: {exc.msg} at column {exc.offset}") from None
-    n_nodes = sum(1 for _ in ast.walk(tree))
-    if n_nodes > MAX_NODES:
-        raise ExpressionError(f"expression has {n_nodes} syntax nodes; the limit is {MAX_NODES}")
-    return _Builder(text, names, allow_new_symbols).build(tree.body)
+    except RecursionError:  # e.g. a chain of a thousand unary minus signs
+        raise ExpressionError(f"expression {text[:60]!r}... is nested too deeply") from None
 
 
 class _Builder:
@@ -131,6 +135,14 @@ class _Builder:
             left, right = self.build(node.left), self.build(node.right)
             if isinstance(node.op, ast.Pow) and right.is_number and abs(right) > MAX_EXPONENT:
                 raise ExpressionError(f"exponent {right} in {self.text!r} exceeds the limit {MAX_EXPONENT}")
+            if isinstance(node.op, ast.Pow) and left.is_Rational and right.is_Integer:
+                # An exact power of a number is computed at once: (10**1000)**1000)**1000 would not finish.
+                bits = abs(int(right)) * max(abs(left.p).bit_length(), left.q.bit_length())
+                if bits > MAX_NUMBER_BITS:
+                    raise ExpressionError(
+                        f"the number {sp.sstr(left)[:30]}**{right} in {self.text[:200]!r} would have about {bits} bits; "
+                        f"the limit is {MAX_NUMBER_BITS}"
+                    )
             return _BINARY[type(node.op)](left, right)
         if isinstance(node, ast.Call):
             return self.call(node)

@@ -8,6 +8,7 @@ Constructors for the cases met most: :func:`gd_map`, :func:`gradient_flow`,
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -36,9 +37,25 @@ def _as_symbols(names: Any, what: str) -> tuple[sp.Symbol, ...]:
         if not isinstance(item, sp.Symbol):
             raise ExpressionError(f"{what} must be symbols or names, got {item!r}")
         symbols.append(item)
-    if len(set(symbols)) != len(symbols):
+    # By name: Symbol("x") and Symbol("x", real=True) differ to SymPy but are one name to a kernel.
+    if len({s.name for s in symbols}) != len(symbols):
         raise ExpressionError(f"{what} has a repeated symbol: {', '.join(map(str, symbols))}")
     return tuple(symbols)
+
+
+def _unify(expr: sp.Expr, known: Mapping[str, sp.Symbol]) -> sp.Expr:
+    """Replace symbols that carry the name of a known symbol but other assumptions by the known one.
+
+    A plain ``Symbol("x")`` in a right-hand side means the state variable ``x``
+    (a real symbol when made from its name); without this, SymPy would treat
+    them as two variables.
+    """
+    swap = {
+        s: known[s.name]
+        for s in expr.free_symbols
+        if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy) and s.name in known and s != known[s.name]
+    }
+    return expr.xreplace(swap) if swap else expr
 
 
 def _is_zero(expr: sp.Expr) -> bool:
@@ -80,7 +97,8 @@ class System:
     """
 
     kind: str = "system"
-    __slots__ = ("_state", "_rhs", "_params", "_name", "_description", "_reference", "_defaults", "_loss")
+    __slots__ = ("_state", "_rhs", "_params", "_name", "_description", "_reference", "_defaults", "_loss",
+                 "_kernel", "__weakref__")
 
     def __init__(
         self,
@@ -98,21 +116,23 @@ class System:
         if not state:
             raise DimensionError("a system needs at least one state variable")
         declared = None if params is None else _as_symbols(params, "params")
-        overlap = set(state) & set(declared or ())
+        overlap = {s.name for s in state} & {p.name for p in declared or ()}
         if overlap:
-            raise ExpressionError(f"{', '.join(map(str, overlap))} cannot be both a state variable and a parameter")
+            raise ExpressionError(f"{', '.join(sorted(overlap))} cannot be both a state variable and a parameter")
         known = {s.name: s for s in (*state, *(declared or ()))}
-        if isinstance(rhs, (str, sp.Basic)) and not isinstance(rhs, sp.MatrixBase):
+        if isinstance(rhs, (str, sp.Basic, numbers.Number)) and not isinstance(rhs, sp.MatrixBase):
             rhs = [rhs]
         # Without declared parameters, unknown names in text become parameters.
-        rhs_list = [self._lenient(r, known) if declared is None else as_expression(r, known) for r in rhs]
+        rhs_list = [
+            _unify(self._lenient(r, known) if declared is None else as_expression(r, known), known) for r in rhs
+        ]
         if len(rhs_list) != len(state):
             raise DimensionError(
                 f"{len(state)} state variable(s) ({', '.join(map(str, state))}) but {len(rhs_list)} right-hand side(s)"
             )
         free = set().union(*(r.free_symbols for r in rhs_list)) - set(state)
         if declared is None:
-            declared = tuple(sorted(free, key=lambda s: s.name))
+            declared = _as_symbols(sorted(free, key=lambda s: s.name), "params")
         unknown = free - set(declared)
         if unknown:
             raise UnknownSymbolError(
@@ -136,7 +156,8 @@ class System:
                 raise UnknownSymbolError(f"default given for {key}, which is not a parameter of {self._name or 'the system'}")
             frozen[symbol] = as_expression(value)
         self._defaults = tuple(frozen.items())
-        self._loss = None if loss is None else as_expression(loss, known)
+        self._loss = None if loss is None else _unify(as_expression(loss, known), known)
+        object.__setattr__(self, "_kernel", None)  # the compiled kernel, filled in on first use
 
     @staticmethod
     def _lenient(value: Any, known: Mapping[str, sp.Symbol]) -> sp.Expr:
@@ -247,7 +268,7 @@ class System:
                     f"{key_name!r} is not a parameter of {self._name or 'the system'}; "
                     f"parameters: {', '.join(names) or 'none'}"
                 )
-            replacements[names[key_name]] = as_expression(value, self._symbol_map())
+            replacements[names[key_name]] = _unify(as_expression(value, self._symbol_map()), self._symbol_map())
         rhs = [r.xreplace(replacements) for r in self._rhs]
         kept = [p for p in self._params if p not in replacements]
         extra = set().union(*(v.free_symbols for v in replacements.values())) - set(kept) - set(self._state)
@@ -285,7 +306,7 @@ class System:
             key_name = key.name if isinstance(key, sp.Symbol) else str(key)
             if key_name not in states:
                 raise UnknownSymbolError(f"{key_name!r} is not a state variable; state: {', '.join(states)}")
-            sub[states[key_name]] = as_expression(value, self._symbol_map())
+            sub[states[key_name]] = _unify(as_expression(value, self._symbol_map()), self._symbol_map())
         kept = tuple(s for s in self._state if s not in sub)
         if not kept:
             raise DimensionError("restrict() cannot eliminate every state variable")
@@ -435,7 +456,7 @@ def _gradient(loss: Any, state: Any) -> tuple[sp.Expr, tuple[sp.Symbol, ...], sp
     symbols = _as_symbols(state, "state")
     if isinstance(loss, str):
         loss = parse_expression(loss, {s.name: s for s in symbols}, allow_new_symbols=True)
-    loss = as_expression(loss)
+    loss = _unify(as_expression(loss), {s.name: s for s in symbols})
     return loss, symbols, [sp.diff(loss, s) for s in symbols]
 
 
@@ -506,8 +527,12 @@ def euler_map(flow: Flow, h: Any = "h", *, name: str = "") -> Map:
     if not isinstance(flow, Flow):
         raise DsAnalyzeError(f"euler_map needs a Flow, got {type(flow).__name__}")
     step = _as_parameter(h, "h")
-    if isinstance(step, sp.Symbol) and step in flow.state:
-        raise ExpressionError(f"step size {step} is a state variable of the flow")
+    taken = {s.name for s in (*flow.state, *flow.params)}
+    if isinstance(step, sp.Symbol) and step.name in taken:
+        raise ExpressionError(
+            f"step size {step} is already a state variable or parameter of the flow; "
+            f"name the step otherwise, e.g. euler_map(flow, 'dt')"
+        )
     rhs = [s + step * f for s, f in zip(flow.state, flow.rhs)]
     params = list(flow.params) + sorted(step.free_symbols - set(flow.params), key=lambda s: s.name)
     return Map(flow.state, rhs, params, name=name or (f"Euler step of {flow.name}" if flow.name else "Euler step"),

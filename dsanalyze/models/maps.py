@@ -39,7 +39,7 @@ def two_factor() -> Map:
 
 
 def cubic() -> Map:
-    r"""The cubic map x' = x - mu (x^2 - 1) x: the balanced slice u = v of :func:`two_factor`.
+    r"""The cubic map x' = x - mu (x^2 - 1) x: the balanced slice u = v of the two-factor map.
 
     Fixed points 0 and +-1; the nonzero ones flip at mu = 1 and the map
     period-doubles into chaos as mu grows (the catapult/edge-of-stability
@@ -65,16 +65,15 @@ def double_well_gd() -> Map:
 
     Minima w = +-1 (curvature 8), stable for 0 < eta < 1/4.
 
-    Source: the standard quartic example of non-convex optimisation, e.g.
-    Kong & Tao, "Stochasticity of deterministic gradient descent: large
-    learning rate for multiscale objective function" (NeurIPS 2020).
+    Source: the quartic double-well potential, e.g. S. H. Strogatz,
+    *Nonlinear Dynamics and Chaos*, 2nd ed. (Westview, 2015), ch. 2 and 6.
     """
     w = sp.Symbol("w", real=True)
     eta = sp.Symbol("eta", positive=True)
     return gd_map(
         w**4 - 2 * w**2, (w,), eta, name="double-well-gd",
         description="gradient descent on the double well w^4 - 2w^2",
-        reference="Kong & Tao, NeurIPS 2020",
+        reference="S. H. Strogatz, Nonlinear Dynamics and Chaos, 2nd ed. (2015)",
     )
 
 

@@ -16,7 +16,10 @@ __all__ = ["states", "parameter_matrix", "thread_count"]
 def states(system: System, x: Any, what: str = "x0", *, batch: bool) -> np.ndarray:
     """``x`` as a C-contiguous float64 array of shape (n, dim) (batch) or (dim,), all finite."""
     try:
-        array = np.array(x, dtype=np.float64, order="C", ndmin=1)
+        # No copy when x is already a float64 array: the drivers only read it.
+        array = np.asarray(x, dtype=np.float64)
+        if array.ndim == 0:
+            array = array.reshape(1)
     except (TypeError, ValueError) as exc:
         raise DimensionError(f"{what} must be numbers, got {x!r}: {exc}") from None
     dim = system.dim
@@ -57,7 +60,7 @@ def parameter_matrix(system: System, params: Any, n: int | None) -> np.ndarray:
             raise ParameterError(f"parameter values must be numbers: {exc}") from None
         if array.ndim == 1:
             array = array.reshape(1, -1)
-        if array.ndim != 2 or array.shape[1] != npar or (array.shape[0] not in (1, n) and n is not None):
+        if array.ndim != 2 or array.shape[1] != npar or (array.shape[0] not in (1, n) and n not in (None, 1)):
             raise DimensionError(
                 f"parameter array must have shape ({npar},) or (n, {npar}) for {', '.join(names) or 'no parameters'}; "
                 f"got {np.shape(params)}"
@@ -84,9 +87,12 @@ def parameter_matrix(system: System, params: Any, n: int | None) -> np.ndarray:
             value = np.array(given.get(name, defaults.get(name)), dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise ParameterError(f"parameter {name} must be a number or an array of numbers: {exc}") from None
-        if value.ndim > 1 or (value.ndim == 1 and n is not None and value.shape[0] not in (1, n)):
+        # One state (n == 1) may be swept over any number of parameter values.
+        if value.ndim > 1 or (value.ndim == 1 and n not in (None, 1) and value.shape[0] not in (1, n)):
             raise DimensionError(f"parameter {name} must be a number or have one value per state ({n}); got shape {value.shape}")
         if value.ndim == 1 and value.shape[0] != 1:
+            if rows not in (1, value.shape[0]):
+                raise DimensionError(f"parameter arrays have different lengths ({rows} and {value.shape[0]} for {name})")
             rows = value.shape[0]
         columns.append(value.reshape(-1))
     matrix = np.empty((rows, npar))

@@ -153,6 +153,14 @@ def compile_system(system: System) -> Kernel:
     """
     if not isinstance(system, System):
         raise TypeError(f"expected a Map or a Flow, got {type(system).__name__}")
+    if system._kernel is not None:  # a system is immutable: its kernel never changes
+        return system._kernel
+    kernel = _compile(system)
+    object.__setattr__(system, "_kernel", kernel)
+    return kernel
+
+
+def _compile(system: System) -> Kernel:
     source = generate_source(system)
     command = compiler_command()
     flags = _flags()
