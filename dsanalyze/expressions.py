@@ -135,9 +135,9 @@ class _Builder:
             left, right = self.build(node.left), self.build(node.right)
             if isinstance(node.op, ast.Pow) and right.is_number and abs(right) > MAX_EXPONENT:
                 raise ExpressionError(f"exponent {right} in {self.text!r} exceeds the limit {MAX_EXPONENT}")
-            if isinstance(node.op, ast.Pow) and left.is_Rational and right.is_Integer:
-                # An exact power of a number is computed at once: (10**1000)**1000)**1000 would not finish.
-                bits = abs(int(right)) * max(abs(left.p).bit_length(), left.q.bit_length())
+            if isinstance(node.op, ast.Pow) and left.is_Rational and right.is_Rational:
+                # An exact power of a number is computed at once: ((10**1000)**1000)**1000 would not finish.
+                bits = int(abs(right) * max(abs(left.p).bit_length(), left.q.bit_length()))
                 if bits > MAX_NUMBER_BITS:
                     raise ExpressionError(
                         f"the number {sp.sstr(left)[:30]}**{right} in {self.text[:200]!r} would have about {bits} bits; "

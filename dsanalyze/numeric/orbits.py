@@ -89,9 +89,12 @@ def iterate(
     Examples
     --------
     >>> import dsanalyze as ds
-    >>> result = ds.iterate(ds.models.two_factor(), [[0.5, 0.5], [3.0, 3.0]], 100, {"mu": 2.5})
+    >>> F = ds.models.two_factor()
+    >>> result = ds.iterate(F, [[0.5, 0.5], [3.0, 3.0]], 100, {"mu": [0.5, 2.5]})
     >>> result.escape_step.tolist()
-    [-1, 2]
+    [-1, 3]
+    >>> result.final[0].round(12).tolist()     # converged to the curve uv = 1
+    [1.0, 1.0]
     """
     _require_map(system, "iterate")
     steps = _steps(steps)

@@ -1,0 +1,23 @@
+"""The README's Python examples run and say what they claim."""
+import pathlib
+import re
+
+import pytest
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_has_examples():
+    assert len(BLOCKS) >= 2
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_block_runs(index, capsys):
+    namespace: dict = {}
+    exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), namespace)  # our own documentation
+    if "result" in namespace:
+        assert int(namespace["result"].bounded.sum()) == 345674
+        assert capsys.readouterr().out.strip() == "345674"
+    if "sweep" in namespace:
+        assert namespace["sweep"].recorded.shape == (2000, 100, 1)
