@@ -166,6 +166,14 @@ class System:
             return parse_expression(value, known, allow_new_symbols=True)
         return as_expression(value, known)
 
+    def __reduce__(self):
+        # Rebuilt from its fields: the compiled kernel is process-local and not pickled.
+        fields = dict(
+            params=self._params, name=self._name, description=self._description, reference=self._reference,
+            defaults=dict(self._defaults), loss=self._loss,
+        )
+        return (_rebuild, (type(self), self._state, self._rhs, fields))
+
     def __setattr__(self, key, value):
         if hasattr(self, "_loss"):
             raise AttributeError(f"{type(self).__name__} is immutable; use subs, restrict or replace to derive a new one")
@@ -375,6 +383,11 @@ class System:
         label = f"{self._name}: " if self._name else ""
         params = f"; params {', '.join(map(str, self._params))}" if self._params else ""
         return f"{type(self).__name__}({label}{'; '.join(self.equations())}{params})"
+
+
+def _rebuild(cls: type, state: tuple, rhs: tuple, fields: dict) -> System:
+    """Unpickle a system (see ``System.__reduce__``)."""
+    return cls(state, rhs, **fields)
 
 
 class Map(System):

@@ -109,3 +109,13 @@ def test_generated_source_eliminates_common_subexpressions_and_expands_powers():
     # u*v - 1 appears in both components: computed once.
     assert source.count("ds_s0*ds_s1 - 1.0") == 1
     assert "pow(" not in generate_source(ds.models.double_well_gd())
+
+
+def test_pickled_system_round_trips_and_runs_the_same():
+    import pickle
+
+    F = ds.models.henon()
+    before = ds.iterate(F, [[0.1, 0.0]], 50).final
+    G = pickle.loads(pickle.dumps(F))
+    assert G == F and G.name == F.name and G.defaults == F.defaults and G.reference == F.reference
+    np.testing.assert_array_equal(ds.iterate(G, [[0.1, 0.0]], 50).final, before)
