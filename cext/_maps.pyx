@@ -109,7 +109,7 @@ def iterate_batch(uintptr_t block_address, int lanes,
             m = lanes if first + lanes <= n else n - first
             if _run_block(block, lanes, dim, npar, first, m, xp, pp, pstride, steps,
                           escape, fp, ep, rec, steps - record, record) != 0:
-                failed = 1
+                failed += 1  # a reduction: no block's failure is lost
     if failed:
         raise MemoryError("cannot allocate the block buffers")
     return final, escape_step, recorded

@@ -1,7 +1,9 @@
 """Numeric work on compiled kernels: orbits of maps, integration of flows."""
 from .compile import Kernel, compile_system
+from .flows import IntegrateResult, integrate, integrate_batch
 from .orbits import IterateResult, evaluate_jacobian, evaluate_rhs, iterate, trajectory
 
 __all__ = [
     "Kernel", "compile_system", "IterateResult", "iterate", "trajectory", "evaluate_rhs", "evaluate_jacobian",
+    "IntegrateResult", "integrate", "integrate_batch",
 ]
