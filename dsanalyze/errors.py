@@ -18,6 +18,7 @@ __all__ = [
     "CompilationError",
     "IntegrationError",
     "UnknownModelError",
+    "SymbolicTimeout",
 ]
 
 
@@ -74,3 +75,12 @@ class UnknownModelError(DsAnalyzeError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class SymbolicTimeout(DsAnalyzeError, TimeoutError):
+    """A symbolic derivation ran past its time budget."""
+
+    def __init__(self, step: str, seconds: float):
+        super().__init__(f"{step} ran past its budget of {seconds:g} s; raise timeout= or use the numeric fallback")
+        self.step = step
+        self.seconds = seconds
