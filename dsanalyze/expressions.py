@@ -33,6 +33,8 @@ CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 MAX_LENGTH = 10_000
 MAX_NODES = 2_000
 MAX_EXPONENT = 1_000
+#: Powers nested in powers (x**y**z ...): SymPy's time grows steeply with the depth.
+MAX_POWER_NESTING = 8
 #: Bits an exact number built inside an expression may have (a double holds ~1024).
 MAX_NUMBER_BITS = 100_000
 
@@ -97,11 +99,26 @@ def parse_expression(
         n_nodes = sum(1 for _ in ast.walk(tree))
         if n_nodes > MAX_NODES:
             raise ExpressionError(f"expression has {n_nodes} syntax nodes; the limit is {MAX_NODES}")
+        depth = _power_nesting(tree.body)
+        if depth > MAX_POWER_NESTING:
+            raise ExpressionError(f"powers are nested {depth} deep in {text[:200]!r}; the limit is {MAX_POWER_NESTING}")
         return _Builder(text, names, allow_new_symbols).build(tree.body)
     except SyntaxError as exc:
         raise ExpressionError(f"cannot parse {text!r}: {exc.msg} at column {exc.offset}") from None
     except RecursionError:  # e.g. a chain of a thousand unary minus signs
         raise ExpressionError(f"expression {text[:60]!r}... is nested too deeply") from None
+
+
+def _power_nesting(node: ast.AST) -> int:
+    """How deeply powers nest inside powers (exponents and bases) in a syntax tree."""
+    deepest, stack = 0, [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.Pow):
+            depth += 1
+            deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in ast.iter_child_nodes(current))
+    return deepest
 
 
 class _Builder:
@@ -140,7 +157,8 @@ class _Builder:
                 bits = int(abs(right) * max(abs(left.p).bit_length(), left.q.bit_length()))
                 if bits > MAX_NUMBER_BITS:
                     raise ExpressionError(
-                        f"the number {sp.sstr(left)[:30]}**{right} in {self.text[:200]!r} would have about {bits} bits; "
+                        f"a power of a number in {self.text[:200]!r} would have about {bits} bits "
+                        f"(base of {max(abs(left.p).bit_length(), left.q.bit_length())} bits, exponent {right}); "
                         f"the limit is {MAX_NUMBER_BITS}"
                     )
             return _BINARY[type(node.op)](left, right)

@@ -72,6 +72,10 @@ class _KernelPrinter(C99CodePrinter):
         half = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
         return f"(({x}) > 0.0 ? 1.0 : (({x}) < 0.0 ? 0.0 : {half}))"
 
+    def _print_DiracDelta(self, expr):
+        # The derivative of sign or Heaviside: zero wherever it is a number.
+        return "0.0"
+
     def _print_Function(self, expr):
         raise CompilationError(f"cannot generate C for {expr.func}: not a function of the C math library")
 
