@@ -167,3 +167,17 @@ def test_iterate_refuses_flows_and_bad_arguments():
         ds.iterate(henon(), [[0.0, 0.0, 0.0]], 5)
     with pytest.raises(ds.errors.DimensionError):
         ds.iterate(logistic(), [[0.1], [0.2]], 5, {"r": [3.0, 3.1, 3.2]})
+
+
+def test_an_excursion_outside_the_box_is_an_escape_even_if_the_orbit_returns():
+    # The 2-cycle {0.5, 2e6}: outside at odd steps, back inside at even ones, in
+    # the middle of a chunk of steps as well as at its end.
+    F = ds.Map("x", "2000000.5 - x")
+    result = ds.iterate(F, [[0.5], [3.0]], 100, escape=1e6)
+    assert result.escape_step.tolist() == [1, 1]
+    np.testing.assert_array_equal(result.final[:, 0], [0.5, 3.0])
+    # An orbit that first leaves late, inside a chunk: x' = x + 1 leaves |x| < 20.5 at step 20.
+    G = ds.Map("x", "x + 1")
+    late = ds.iterate(G, [[0.5], [-100.0]], 100, escape=20.6)
+    assert late.escape_step.tolist() == [21, 0]  # a start outside the box escaped at step 0
+    np.testing.assert_array_equal(late.final[:, 0], [20.5, -100.0])

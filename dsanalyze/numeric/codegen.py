@@ -26,12 +26,14 @@ from sympy.printing.c import C99CodePrinter
 from ..errors import CompilationError
 from ..systems import System
 
-__all__ = ["ABI_VERSION", "LANES", "generate_source"]
+__all__ = ["ABI_VERSION", "LANES", "CHUNK", "generate_source"]
 
 #: Version of the generated-code contract; bump when a signature changes.
 ABI_VERSION = 1
 #: Orbits advanced together by one call of the block kernel.
 LANES = 32
+#: Steps a block takes between checks for escaped lanes (see ``ds_map_block``).
+CHUNK = 16
 
 _MAX_EXPANDED_POWER = 16
 
@@ -120,12 +122,18 @@ def generate_source(system: System) -> str:
     jac_body = _block(jac, [f"out[{k}]" for k in range(dim * dim)], scalar, "    ")
 
     lane = _KernelPrinter(_names(system, "ds_s{k}", "ds_p{k}"))
-    step_body = _block(rhs, [f"const double ds_n{k}" for k in range(dim)], lane, "            ")
-    loads = "\n".join(f"            const double ds_s{k} = xs[{k}][j];" for k in range(dim))
-    loads += "".join(f"\n            const double ds_p{k} = ps[{k}][j];" for k in range(npar))
+    indent = " " * 16
+    step_body = _block(rhs, [f"const double ds_n{k}" for k in range(dim)], lane, indent)
+    loads = "\n".join(f"{indent}const double ds_s{k} = xs[{k}][j];" for k in range(dim))
+    loads += "".join(f"\n{indent}const double ds_p{k} = ps[{k}][j];" for k in range(npar))
     inside = " & ".join(f"(fabs(ds_n{k}) < escape)" for k in range(dim))
-    stores = "\n".join(
-        f"            xs[{k}][j] = ds_n{k};\n            kept[{k}][j] = ok ? ds_n{k} : kept[{k}][j];" for k in range(dim)
+    fast_stores = "\n".join(f"{indent}xs[{k}][j] = ds_n{k};" for k in range(dim))
+    largest_update = "\n".join(
+        f"{indent}{{ const int64_t b = abs_bits(ds_n{k}); largest[j] = b > largest[j] ? b : largest[j]; }}"
+        for k in range(dim)
+    )
+    checked_stores = "\n".join(
+        f"{indent}    xs[{k}][j] = ds_n{k};\n{indent}    kept[{k}][j] = ok ? ds_n{k} : kept[{k}][j];" for k in range(dim)
     )
     param_decl = "const double *restrict p" if npar else "const double *restrict p __attribute__((unused))"
 
@@ -133,6 +141,7 @@ def generate_source(system: System) -> str:
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define DS_DIM {dim}
 #define DS_NPAR {npar}
@@ -158,59 +167,111 @@ void ds_jac(const double *restrict x, {param_decl}, double *restrict out)
    its last state inside and records the step in esc[j]; esc[j] < 0 means alive.
    With rec != NULL, the state after step s > rec_start goes to
    rec[j*lane_stride + (s-rec_start-1)*step_stride + k] (NaN once escaped).
-   Returns the number of lanes still alive. */
+   Returns the number of lanes still alive.
+
+   How: the block advances in chunks of DS_CHUNK steps. A chunk first runs
+   fast: every lane steps unmasked (an escaped lane may go to inf or NaN, seen
+   by no other lane) and only an "ever outside" flag per lane is kept, so the
+   compiler emits SIMD code with little beyond the map itself. If a lane that
+   was alive left the box during the chunk, the chunk is replayed from its
+   saved start step by step, which finds the exact escape step and the last
+   state inside. Escapes are rare events, so replays cost little. */
+#define DS_CHUNK {CHUNK}
+
+/* |v| as the bits of a double read as an integer: for non-negative doubles the
+   integer order is the numeric order, and NaN lies above inf, so one integer
+   max tracks "ever outside the box, or not finite" exactly. */
+static inline __attribute__((always_inline)) int64_t abs_bits(double v)
+{{
+    int64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b & INT64_MAX;
+}}
+
+static inline __attribute__((always_inline)) void
+record_row(double *restrict rec, int64_t s, int64_t m, int64_t rec_start, int64_t lane_stride,
+           int64_t step_stride, const int64_t *alive, double xs[DS_DIM][DS_LANES])
+{{
+    double *row = rec + (s - rec_start - 1) * step_stride;
+    for (int64_t j = 0; j < m; ++j)
+        for (int k = 0; k < DS_DIM; ++k)
+            row[j * lane_stride + k] = alive[j] ? xs[k][j] : NAN;
+}}
+
 static inline __attribute__((always_inline)) int64_t
 map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
           double escape, int64_t *restrict esc, double *restrict rec,
           int64_t rec_start, int64_t lane_stride, int64_t step_stride)
 {{
-    /* Local copies of the block; masks are 64-bit integers (the width of a
-       double lane), so the lane loop has no control flow and the compiler
-       vectorises it. The orbits in xs run unmasked (an escaped lane may go to
-       inf or NaN, seen by no other lane) and the last state inside the box is
-       kept on the side, so the masks stay off the step-to-step dependency
-       chain. life[j] counts the steps lane j survived. */
-    double xs[DS_DIM][DS_LANES], kept[DS_DIM][DS_LANES];
+    /* Masks are 64-bit integers (the width of a double lane) so the lane loops
+       have no control flow. life[j] counts the steps lane j survived. */
+    double xs[DS_DIM][DS_LANES], saved[DS_DIM][DS_LANES], kept[DS_DIM][DS_LANES];
     double ps[DS_NPAR > 0 ? DS_NPAR : 1][DS_LANES];
-    int64_t alive[DS_LANES], life[DS_LANES];
+    int64_t alive[DS_LANES], life[DS_LANES], largest[DS_LANES];
+    const int64_t escape_bits = abs_bits(escape);
     for (int j = 0; j < DS_LANES; ++j) {{
         for (int k = 0; k < DS_DIM; ++k) xs[k][j] = kept[k][j] = x[k * DS_LANES + j];
         for (int k = 0; k < DS_NPAR; ++k) ps[k][j] = p[k * DS_LANES + j];
         alive[j] = (j < m) & (esc[j] < 0);
         life[j] = 0;
     }}
-    int64_t s = 1;
-    for (; s <= steps; ++s) {{
-        int64_t any = 0;
+    for (int j = 0; j < m; ++j) {{  /* a start outside the box has escaped at step 0 */
+        int64_t start_inside = 1;
+        for (int k = 0; k < DS_DIM; ++k) start_inside &= fabs(xs[k][j]) < escape;
+        if (alive[j] && !start_inside) {{
+            alive[j] = 0;
+            esc[j] = 0;
+        }}
+    }}
+    int64_t done = 0;
+    while (done < steps) {{
+        const int64_t chunk = steps - done < DS_CHUNK ? steps - done : DS_CHUNK;
         for (int j = 0; j < DS_LANES; ++j) {{
+            for (int k = 0; k < DS_DIM; ++k) saved[k][j] = xs[k][j];
+            largest[j] = 0;
+        }}
+        for (int64_t q = 1; q <= chunk; ++q) {{
+            for (int j = 0; j < DS_LANES; ++j) {{
 {loads}
 {step_body}
-            const int64_t ok = alive[j] & {inside};
-{stores}
-            alive[j] = ok;
-            life[j] += ok;
-            any |= ok;
+{fast_stores}
+{largest_update}
+            }}
+            if (rec && done + q > rec_start)
+                record_row(rec, done + q, m, rec_start, lane_stride, step_stride, alive, xs);
         }}
-        if (rec && s > rec_start) {{
-            double *row = rec + (s - rec_start - 1) * step_stride;
-            for (int64_t j = 0; j < m; ++j)
-                for (int k = 0; k < DS_DIM; ++k)
-                    row[j * lane_stride + k] = alive[j] ? kept[k][j] : NAN;
+        int64_t escaped = 0;
+        for (int j = 0; j < DS_LANES; ++j) escaped |= alive[j] & (largest[j] >= escape_bits);
+        if (escaped) {{
+            for (int j = 0; j < DS_LANES; ++j)
+                for (int k = 0; k < DS_DIM; ++k) xs[k][j] = saved[k][j];
+            for (int64_t q = 1; q <= chunk; ++q) {{
+                for (int j = 0; j < DS_LANES; ++j) {{
+{loads}
+{step_body}
+                    const int64_t ok = alive[j] & {inside};
+{checked_stores}
+                    alive[j] = ok;
+                    life[j] += ok;
+                }}
+                if (rec && done + q > rec_start)
+                    record_row(rec, done + q, m, rec_start, lane_stride, step_stride, alive, kept);
+            }}
+        }} else {{
+            for (int j = 0; j < DS_LANES; ++j) life[j] += alive[j] * chunk;
         }}
+        done += chunk;
+        int64_t any = 0;
+        for (int j = 0; j < DS_LANES; ++j) any |= alive[j];
         if (!any) break;
     }}
     if (rec) {{
-        for (++s; s <= steps; ++s) {{
-            if (s <= rec_start) continue;
-            double *row = rec + (s - rec_start - 1) * step_stride;
-            for (int64_t j = 0; j < m; ++j)
-                for (int k = 0; k < DS_DIM; ++k)
-                    row[j * lane_stride + k] = NAN;
-        }}
+        for (int64_t s = done + 1; s <= steps; ++s)
+            if (s > rec_start) record_row(rec, s, m, rec_start, lane_stride, step_stride, alive, kept);
     }}
     int64_t alive_count = 0;
     for (int j = 0; j < DS_LANES; ++j) {{
-        for (int k = 0; k < DS_DIM; ++k) x[k * DS_LANES + j] = kept[k][j];
+        for (int k = 0; k < DS_DIM; ++k) x[k * DS_LANES + j] = alive[j] ? xs[k][j] : kept[k][j];
         if (j < m && esc[j] < 0 && !alive[j]) esc[j] = life[j] + 1;
         alive_count += (j < m) & alive[j];
     }}
@@ -218,7 +279,7 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
 }}
 
 /* The common case, nothing recorded, gets its own copy of the loop, in which
-   the recording branch is gone and the block stays in registers. */
+   the recording branch is gone. */
 int64_t ds_map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
                      double escape, int64_t *restrict esc, double *restrict rec,
                      int64_t rec_start, int64_t lane_stride, int64_t step_stride)

@@ -24,8 +24,9 @@ class IterateResult:
     final : (n, dim) ndarray
         Final states. An orbit that escaped keeps its last state inside the box.
     escape_step : (n,) ndarray of int64
-        The step at which the orbit left the box ``|x_k| < escape`` or became
-        non-finite; -1 where it stayed bounded.
+        The first step at which the orbit was outside the box ``|x_k| < escape``
+        or not finite (0 for a start outside the box); -1 where it stayed
+        inside throughout. An orbit that leaves and comes back has escaped.
     recorded : (n, record, dim) ndarray or None
         The last ``record`` states of each orbit (NaN after an escape).
     """
