@@ -6,7 +6,7 @@ without the GIL, one block of lanes per task, blocks spread over threads.
 """
 import numpy as np
 cimport numpy as cnp
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.stdint cimport int64_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
@@ -16,21 +16,14 @@ from _kernel cimport rhs_fn, map_block_fn
 cnp.import_array()
 
 
-cdef int _run_block(map_block_fn block, int64_t lanes, int64_t dim, int64_t npar,
-                    int64_t first, int64_t m, const double *X, const double *P,
-                    int64_t pstride, int64_t steps, double escape,
-                    double *final, int64_t *esc_out, double *rec,
-                    int64_t rec_start, int64_t nrec) noexcept nogil:
-    """Load one block lane-interleaved, advance it, store it back."""
-    cdef double *xs = <double *> malloc(lanes * (dim + npar + 1) * sizeof(double))
-    cdef int64_t *esc = <int64_t *> malloc(lanes * sizeof(int64_t))
-    cdef double *ps
+cdef void _run_block(map_block_fn block, int64_t lanes, int64_t dim, int64_t npar,
+                     int64_t n, int64_t first, int64_t m, const double *X, const double *P,
+                     int64_t pstride, int64_t steps, double escape,
+                     double *final, int64_t *esc_out, double *rec, int64_t rec_start,
+                     double *xs, int64_t *esc) noexcept nogil:
+    """Load one block lane-interleaved into the buffers xs, esc; advance it; store it back."""
+    cdef double *ps = xs + lanes * dim
     cdef int64_t j, k, src
-    if xs == NULL or esc == NULL:
-        free(xs)
-        free(esc)
-        return -1
-    ps = xs + lanes * dim
     for j in range(lanes):
         # Padding lanes copy the first orbit: finite values, marked dead.
         src = first + j if j < m else first
@@ -40,15 +33,12 @@ cdef int _run_block(map_block_fn block, int64_t lanes, int64_t dim, int64_t npar
             ps[k * lanes + j] = P[src * pstride + k]
         esc[j] = -1 if j < m else 0
     block(m, xs, ps, steps, escape, esc,
-          rec + first * nrec * dim if rec != NULL else NULL,
-          rec_start, nrec * dim, dim)
+          rec + first * dim if rec != NULL else NULL,
+          rec_start, n * dim)
     for j in range(m):
         for k in range(dim):
             final[(first + j) * dim + k] = xs[k * lanes + j]
         esc_out[first + j] = esc[j]
-    free(xs)
-    free(esc)
-    return 0
 
 
 def iterate_batch(uintptr_t block_address, int lanes,
@@ -78,7 +68,7 @@ def iterate_batch(uintptr_t block_address, int lanes,
     -------
     final : (n, dim) float64
     escape_step : (n,) int64, -1 where the orbit stayed bounded
-    recorded : (n, record, dim) float64 or None
+    recorded : (n, record, dim) float64 view or None
     """
     cdef map_block_fn block = <map_block_fn> block_address
     cdef int64_t n = X.shape[0], dim = X.shape[1], npar = P.shape[1]
@@ -89,10 +79,13 @@ def iterate_batch(uintptr_t block_address, int lanes,
         raise ValueError("record must lie in [0, steps]")
     cdef cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] final = np.empty((n, dim))
     cdef cnp.ndarray[cnp.int64_t, ndim=1, mode="c"] escape_step = np.empty(n, dtype=np.int64)
-    recorded = np.empty((n, record, dim)) if record > 0 else None
+    # Recorded states are stored step-major, (record, n, dim): the lanes of a
+    # block write one contiguous run per step. The caller gets the (n, record,
+    # dim) view.
+    recorded = np.empty((record, n, dim)) if record > 0 and n > 0 else None
     cdef double *rec = NULL
     cdef double[:, :, ::1] rec_view
-    if record > 0:
+    if recorded is not None:
         rec_view = recorded
         rec = &rec_view[0, 0, 0]
     cdef const double *xp = &X[0, 0] if n > 0 else NULL
@@ -100,18 +93,34 @@ def iterate_batch(uintptr_t block_address, int lanes,
     cdef double *fp = &final[0, 0] if n > 0 else NULL
     cdef int64_t *ep = &escape_step[0] if n > 0 else NULL
     cdef int64_t nblocks = (n + lanes - 1) // lanes, b, first, m
-    cdef int failed = 0
+    cdef double *xs
+    cdef int64_t *esc
     if npar == 0:
         pstride = 0
-    with nogil:
-        for b in prange(nblocks, schedule="dynamic", num_threads=num_threads):
-            first = b * lanes
-            m = lanes if first + lanes <= n else n - first
-            if _run_block(block, lanes, dim, npar, first, m, xp, pp, pstride, steps,
-                          escape, fp, ep, rec, steps - record, record) != 0:
-                failed += 1  # a reduction: no block's failure is lost
-    if failed:
+    # No more threads than blocks: idle threads only cost start-up and spinning.
+    num_threads = max(1, min(num_threads, nblocks))
+    cdef cnp.ndarray[cnp.int32_t, ndim=1, mode="c"] failed = np.zeros(num_threads, dtype=np.int32)
+    cdef int *failed_ptr = <int *> failed.data
+    with nogil, parallel(num_threads=num_threads):
+        # One pair of block buffers per thread, reused for all its blocks.
+        xs = <double *> malloc(lanes * (dim + npar + 1) * sizeof(double))
+        esc = <int64_t *> malloc(lanes * sizeof(int64_t))
+        # Every thread must reach the work-sharing loop; one without buffers
+        # reports the blocks it could not run.
+        for b in prange(nblocks, schedule="dynamic"):
+            if xs == NULL or esc == NULL:
+                failed_ptr[threadid()] = 1
+            else:
+                first = b * lanes
+                m = lanes if first + lanes <= n else n - first
+                _run_block(block, lanes, dim, npar, n, first, m, xp, pp, pstride, steps,
+                           escape, fp, ep, rec, steps - record, xs, esc)
+        free(xs)
+        free(esc)
+    if failed.any():
         raise MemoryError("cannot allocate the block buffers")
+    if record > 0:
+        recorded = recorded.transpose(1, 0, 2) if recorded is not None else np.empty((0, record, dim))
     return final, escape_step, recorded
 
 

@@ -181,3 +181,16 @@ def test_an_excursion_outside_the_box_is_an_escape_even_if_the_orbit_returns():
     late = ds.iterate(G, [[0.5], [-100.0]], 100, escape=20.6)
     assert late.escape_step.tolist() == [21, 0]  # a start outside the box escaped at step 0
     np.testing.assert_array_equal(late.final[:, 0], [20.5, -100.0])
+
+
+@pytest.mark.parametrize("exponent", [15, 16, 17, 18, 32, 33, 34])
+def test_final_state_is_the_last_inside_at_every_position_in_a_chunk(exponent):
+    # x' = 2x from 1 leaves |x| < 2^e at step e: the last state inside is 2^(e-1),
+    # whatever the position of step e among the kernel's chunks of steps.
+    F = ds.Map("x", "2*x")
+    result = ds.iterate(F, [[1.0], [0.0]], 100, escape=2.0**exponent, record=100)
+    assert result.escape_step.tolist() == [exponent, -1]
+    assert result.final[0, 0] == 2.0 ** (exponent - 1)
+    rec = result.recorded[0, :, 0]
+    np.testing.assert_array_equal(rec[: exponent - 1], 2.0 ** np.arange(1, exponent))
+    assert np.isnan(rec[exponent - 1:]).all()

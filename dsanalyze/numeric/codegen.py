@@ -8,8 +8,7 @@ Cython drivers in ``cext/``: a handful of functions with fixed signatures
     void    ds_rhs(const double *x, const double *p, double *out);
     void    ds_jac(const double *x, const double *p, double *out);   /* row-major dim x dim */
     int64_t ds_map_block(int64_t m, double *x, const double *p, int64_t steps, double escape,
-                         int64_t *esc, double *rec, int64_t rec_start,
-                         int64_t lane_stride, int64_t step_stride);
+                         int64_t *esc, double *rec, int64_t rec_start, int64_t row_stride);
 
 ``ds_map_block`` advances a block of ``DS_LANES`` independent orbits stored
 lane-interleaved (``x[k * DS_LANES + j]`` is component k of orbit j): each
@@ -29,7 +28,7 @@ from ..systems import System
 __all__ = ["ABI_VERSION", "LANES", "CHUNK", "generate_source"]
 
 #: Version of the generated-code contract; bump when a signature changes.
-ABI_VERSION = 1
+ABI_VERSION = 2
 #: Orbits advanced together by one call of the block kernel.
 LANES = 32
 #: Steps a block takes between checks for escaped lanes (see ``ds_map_block``).
@@ -127,7 +126,9 @@ def generate_source(system: System) -> str:
     loads = "\n".join(f"{indent}const double ds_s{k} = xs[{k}][j];" for k in range(dim))
     loads += "".join(f"\n{indent}const double ds_p{k} = ps[{k}][j];" for k in range(npar))
     inside = " & ".join(f"(fabs(ds_n{k}) < escape)" for k in range(dim))
-    fast_stores = "\n".join(f"{indent}xs[{k}][j] = ds_n{k};" for k in range(dim))
+    fast_stores = "\n".join(
+        f"{indent}xs[{k}][j] = ds_n{k};\n{indent}if (rec) tile[q - 1][{k}][j] = ds_n{k};" for k in range(dim)
+    )
     largest_update = "\n".join(
         f"{indent}{{ const int64_t b = abs_bits(ds_n{k}); largest[j] = b > largest[j] ? b : largest[j]; }}"
         for k in range(dim)
@@ -166,7 +167,8 @@ void ds_jac(const double *restrict x, {param_decl}, double *restrict out)
    the box |x_k| < escape (or is not finite: NaN fails every comparison) keeps
    its last state inside and records the step in esc[j]; esc[j] < 0 means alive.
    With rec != NULL, the state after step s > rec_start goes to
-   rec[j*lane_stride + (s-rec_start-1)*step_stride + k] (NaN once escaped).
+   rec[(s-rec_start-1)*row_stride + j*DS_DIM + k] (NaN once escaped): one row of
+   the output per step, the block's lanes side by side in it.
    Returns the number of lanes still alive.
 
    How: the block advances in chunks of DS_CHUNK steps. A chunk first runs
@@ -189,23 +191,24 @@ static inline __attribute__((always_inline)) int64_t abs_bits(double v)
 }}
 
 static inline __attribute__((always_inline)) void
-record_row(double *restrict rec, int64_t s, int64_t m, int64_t rec_start, int64_t lane_stride,
-           int64_t step_stride, const int64_t *alive, double xs[DS_DIM][DS_LANES])
+record_row(double *restrict rec, int64_t s, int64_t m, int64_t rec_start, int64_t row_stride,
+           const int64_t *alive, double xs[DS_DIM][DS_LANES])
 {{
-    double *row = rec + (s - rec_start - 1) * step_stride;
+    double *row = rec + (s - rec_start - 1) * row_stride;
     for (int64_t j = 0; j < m; ++j)
         for (int k = 0; k < DS_DIM; ++k)
-            row[j * lane_stride + k] = alive[j] ? xs[k][j] : NAN;
+            row[j * DS_DIM + k] = alive[j] ? xs[k][j] : NAN;
 }}
 
 static inline __attribute__((always_inline)) int64_t
 map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
           double escape, int64_t *restrict esc, double *restrict rec,
-          int64_t rec_start, int64_t lane_stride, int64_t step_stride)
+          int64_t rec_start, int64_t row_stride)
 {{
     /* Masks are 64-bit integers (the width of a double lane) so the lane loops
        have no control flow. life[j] counts the steps lane j survived. */
     double xs[DS_DIM][DS_LANES], saved[DS_DIM][DS_LANES], kept[DS_DIM][DS_LANES];
+    double tile[DS_CHUNK][DS_DIM][DS_LANES]; /* a chunk's states, written out lane by lane */
     double ps[DS_NPAR > 0 ? DS_NPAR : 1][DS_LANES];
     int64_t alive[DS_LANES], life[DS_LANES], largest[DS_LANES];
     const int64_t escape_bits = abs_bits(escape);
@@ -237,14 +240,15 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
 {fast_stores}
 {largest_update}
             }}
-            if (rec && done + q > rec_start)
-                record_row(rec, done + q, m, rec_start, lane_stride, step_stride, alive, xs);
         }}
         int64_t escaped = 0;
         for (int j = 0; j < DS_LANES; ++j) escaped |= alive[j] & (largest[j] >= escape_bits);
         if (escaped) {{
             for (int j = 0; j < DS_LANES; ++j)
-                for (int k = 0; k < DS_DIM; ++k) xs[k][j] = saved[k][j];
+                for (int k = 0; k < DS_DIM; ++k) {{
+                    xs[k][j] = saved[k][j];
+                    kept[k][j] = alive[j] ? saved[k][j] : kept[k][j];
+                }}
             for (int64_t q = 1; q <= chunk; ++q) {{
                 for (int j = 0; j < DS_LANES; ++j) {{
 {loads}
@@ -255,10 +259,19 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
                     life[j] += ok;
                 }}
                 if (rec && done + q > rec_start)
-                    record_row(rec, done + q, m, rec_start, lane_stride, step_stride, alive, kept);
+                    record_row(rec, done + q, m, rec_start, row_stride, alive, kept);
             }}
         }} else {{
             for (int j = 0; j < DS_LANES; ++j) life[j] += alive[j] * chunk;
+            if (rec && done + chunk > rec_start) {{
+                const int64_t q0 = done >= rec_start ? 1 : rec_start - done + 1;
+                for (int64_t q = q0; q <= chunk; ++q) {{
+                    double *row = rec + (done + q - rec_start - 1) * row_stride;
+                    for (int64_t j = 0; j < m; ++j)
+                        for (int k = 0; k < DS_DIM; ++k)
+                            row[j * DS_DIM + k] = alive[j] ? tile[q - 1][k][j] : NAN;
+                }}
+            }}
         }}
         done += chunk;
         int64_t any = 0;
@@ -267,7 +280,7 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
     }}
     if (rec) {{
         for (int64_t s = done + 1; s <= steps; ++s)
-            if (s > rec_start) record_row(rec, s, m, rec_start, lane_stride, step_stride, alive, kept);
+            if (s > rec_start) record_row(rec, s, m, rec_start, row_stride, alive, kept);
     }}
     int64_t alive_count = 0;
     for (int j = 0; j < DS_LANES; ++j) {{
@@ -282,10 +295,10 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
    the recording branch is gone. */
 int64_t ds_map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
                      double escape, int64_t *restrict esc, double *restrict rec,
-                     int64_t rec_start, int64_t lane_stride, int64_t step_stride)
+                     int64_t rec_start, int64_t row_stride)
 {{
     if (rec == NULL)
-        return map_block(m, x, p, steps, escape, esc, NULL, 0, 0, 0);
-    return map_block(m, x, p, steps, escape, esc, rec, rec_start, lane_stride, step_stride);
+        return map_block(m, x, p, steps, escape, esc, NULL, 0, 0);
+    return map_block(m, x, p, steps, escape, esc, rec, rec_start, row_stride);
 }}
 """
