@@ -1,0 +1,334 @@
+#!/usr/bin/env python
+"""Benchmark dsanalyze against its peers on the workloads of BENCHMARKS.md (W1, W5).
+
+    python benchmarks/run.py [--workloads W1,W5] [--repeat 7]
+
+For each workload every implementation (hand-written C reference, plain NumPy,
+naive numba loops if numba imports, dsanalyze with one and two threads) is run
+once to warm up, then ``--repeat`` times (at least 5) round-robin, so that
+noise on a shared machine hits them all alike; the table gives the median.
+Compile/JIT cost is reported separately, in the "first call" column: the C
+build (gcc) plus its first run, numba's first call (JIT), dsanalyze's first
+call with an empty kernel cache (DSANALYZE_CACHE set to a fresh temporary
+directory). Every result is checked; a failed check is printed in the table
+and makes the exit status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+REFERENCE = HERE / "reference"
+BUILD = REFERENCE / "bin"  # ignored by git
+
+# The checkout being benchmarked, and this folder's modules, come first.
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+CFLAGS = ["-O3", "-march=native", "-fPIC", "-shared"]
+
+# W1: orbit diagram of the logistic map.
+W1_N, W1_X0, W1_TRANSIENT, W1_RECORD = 2000, 0.5, 1000, 1000
+W1_AGREE_TOL = 1e-9  # agreement with the C reference where the orbits are periodic
+W1_PERIODIC_MAX_R = 3.54  # period 8 starts at 3.5441, chaos at 3.5699
+W1_DISTINCT_TOL = 1e-6  # recorded values closer than this are one value
+W1_MARGIN = 0.01  # within this of a bifurcation 1000 transient steps do not converge
+# W5: bounded orbits of the two-factor map.
+W5_SIDE, W5_MU, W5_STEPS, W5_ESCAPE, W5_EXPECTED = 1000, 1.5, 1000, 1e6, 345674
+
+
+@dataclass
+class Impl:
+    name: str
+    run: Callable[[], Any]  # one timed run, returns the raw result
+    result: Callable[[Any], Any] = lambda r: r  # raw result -> checked value
+    first_extra: float = 0.0  # seconds to add to the first call (e.g. the C build)
+    first: float | None = None  # first-call seconds (warm-up, compile included)
+    times: list[float] = field(default_factory=list)
+    check: str = ""
+    ok: bool = True
+    report_first: bool = True
+
+
+# ---------------------------------------------------------------- C references
+
+
+def build_reference(name: str) -> tuple[ctypes.CDLL, float]:
+    """Compile reference/<name>.c with gcc -O3 -march=native into reference/bin; (library, seconds)."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    compiler = os.environ.get("CC", "gcc")
+    source = REFERENCE / f"{name}.c"
+    target = BUILD / f"lib{name}.so"
+    start = time.perf_counter()
+    subprocess.run([compiler, *CFLAGS, str(source), "-o", str(target), "-lm"], check=True)
+    seconds = time.perf_counter() - start
+    return ctypes.CDLL(str(target)), seconds
+
+
+def reference_w1(lib: ctypes.CDLL, symbol: str) -> Callable[[np.ndarray], np.ndarray]:
+    f = getattr(lib, symbol)
+    f.restype = None
+    f.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_double, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
+
+    def run(rs: np.ndarray) -> np.ndarray:
+        rs = np.ascontiguousarray(rs, dtype=np.float64)
+        out = np.empty((rs.size, W1_RECORD))
+        f(rs.size, rs.ctypes.data, W1_X0, W1_TRANSIENT, W1_RECORD, out.ctypes.data)
+        return out
+
+    return run
+
+
+def reference_w5(lib: ctypes.CDLL, symbol: str) -> Callable[[np.ndarray], int]:
+    f = getattr(lib, symbol)
+    f.restype = ctypes.c_int64
+    f.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_double, ctypes.c_int64, ctypes.c_double]
+
+    def run(X: np.ndarray) -> int:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        return int(f(X.shape[0], X.ctypes.data, W5_MU, W5_STEPS, W5_ESCAPE))
+
+    return run
+
+
+def variant(lib: ctypes.CDLL, symbol: str) -> str:
+    f = getattr(lib, symbol)
+    f.restype = ctypes.c_char_p
+    return f().decode()
+
+
+# ---------------------------------------------------------------- checks
+
+
+def distinct_values(row: np.ndarray, tol: float = W1_DISTINCT_TOL) -> int:
+    s = np.sort(row)
+    return 1 + int(np.count_nonzero(np.diff(s) > tol))
+
+
+def check_w1(out: Any, reference: np.ndarray, rs: np.ndarray) -> tuple[bool, str]:
+    """Shape, agreement with the C reference where periodic, and the split of the period-2 band at r = 3."""
+    out = np.asarray(out)
+    if out.shape != (W1_N, W1_RECORD):
+        return False, f"shape {out.shape}"
+    if not np.isfinite(out).all():
+        return False, "non-finite values"
+    periodic = rs <= W1_PERIODIC_MAX_R
+    err = float(np.max(np.abs(out[periodic] - reference[periodic])))
+    if err > W1_AGREE_TOL:
+        return False, f"differs from C by {err:.1e} at r <= {W1_PERIODIC_MAX_R}"
+    counts = np.array([distinct_values(row) for row in out])
+    fixed = rs <= 3.0 - W1_MARGIN
+    period2 = (rs >= 3.0 + W1_MARGIN) & (rs <= 3.449 - W1_MARGIN)
+    if not (counts[fixed] == 1).all():
+        bad = rs[fixed][counts[fixed] != 1]
+        return False, f"not one value at r = {bad[0]:.4f}"
+    if not (counts[period2] == 2).all():
+        bad = rs[period2][counts[period2] != 2]
+        return False, f"not two values at r = {bad[0]:.4f}"
+    return True, f"ok (max diff to C {err:.0e}; 1 value r<=2.99, 2 values 3.01<=r<=3.439)"
+
+
+def check_w5(count: Any) -> tuple[bool, str]:
+    return (count == W5_EXPECTED), (f"ok ({count})" if count == W5_EXPECTED else f"{count} != {W5_EXPECTED}")
+
+
+# ---------------------------------------------------------------- workloads
+
+
+def numba_module():
+    try:
+        import numba_impl
+    except ImportError as exc:
+        return None, f"numba not importable ({exc}); numba rows skipped (pip install numba in the benchmark env)"
+    import numba
+
+    return numba_impl, f"numba {numba.__version__}"
+
+
+def dsanalyze_rows(make_call: Callable[[int], Callable[[], Any]], result: Callable[[Any], Any]) -> list[Impl]:
+    return [
+        Impl("dsanalyze (threads=1)", make_call(1), result),
+        Impl("dsanalyze (threads=2)", make_call(2), result, report_first=False),
+    ]
+
+
+def setup_w1(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[bool, str]]]:
+    import dsanalyze as ds
+    import numpy_impl
+
+    rs = np.linspace(2.5, 4.0, W1_N)
+    lib, build = build_reference("w1")
+    notes.append(f"W1 C reference: {variant(lib, 'w1_variant')}; build {build:.2f} s")
+    best = reference_w1(lib, "w1_orbits")
+    reference = best(rs)
+    impls = [
+        Impl("C reference", lambda: best(rs), first_extra=build),
+        Impl("C portable (plain C lanes)", lambda f=reference_w1(lib, "w1_orbits_portable"): f(rs)),
+        Impl("NumPy", lambda: numpy_impl.w1_orbits(rs, W1_X0, W1_TRANSIENT, W1_RECORD)),
+    ]
+    nb, note = numba_module()
+    notes.append(note)
+    if nb is not None:
+        impls.append(Impl("numba (naive loop)", lambda: nb.w1_orbits(rs, W1_X0, W1_TRANSIENT, W1_RECORD)))
+    model = ds.models.logistic()
+    x0 = np.full(W1_N, W1_X0)
+
+    def make_call(threads: int) -> Callable[[], Any]:
+        return lambda: ds.iterate(model, x0, W1_TRANSIENT + W1_RECORD, {"r": rs}, record=W1_RECORD, threads=threads)
+
+    impls += dsanalyze_rows(make_call, lambda res: res.recorded[:, :, 0])
+    return impls, lambda impl, value: check_w1(value, reference, rs)
+
+
+def setup_w5(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[bool, str]]]:
+    import dsanalyze as ds
+    import numpy_impl
+
+    axis = np.linspace(-2.0, 2.0, W5_SIDE)
+    U, V = np.meshgrid(axis, axis, indexing="ij")
+    X = np.ascontiguousarray(np.column_stack([U.ravel(), V.ravel()]))
+    lib, build = build_reference("w5")
+    notes.append(f"W5 C reference: {variant(lib, 'w5_variant')}; build {build:.2f} s")
+    impls = [
+        Impl("C reference", lambda f=reference_w5(lib, "w5_count"): f(X), first_extra=build),
+        Impl("C portable (plain C lanes)", lambda f=reference_w5(lib, "w5_count_portable"): f(X)),
+        Impl("NumPy", lambda: numpy_impl.w5_count(X, W5_MU, W5_STEPS, W5_ESCAPE)),
+    ]
+    nb, note = numba_module()
+    notes.append(note)
+    if nb is not None:
+        impls.append(Impl("numba (naive loop)", lambda: nb.w5_count(X, W5_MU, W5_STEPS, W5_ESCAPE)))
+    model = ds.models.two_factor()
+
+    def make_call(threads: int) -> Callable[[], Any]:
+        return lambda: ds.iterate(model, X, W5_STEPS, {"mu": W5_MU}, escape=W5_ESCAPE, threads=threads)
+
+    impls += dsanalyze_rows(make_call, lambda res: int(res.bounded.sum()))
+    return impls, lambda impl, value: check_w5(value)
+
+
+WORKLOADS = {"W1": setup_w1, "W5": setup_w5}
+
+
+# ---------------------------------------------------------------- timing and table
+
+
+def measure(impls: list[Impl], check: Callable[[Impl, Any], tuple[bool, str]], repeat: int) -> None:
+    for impl in impls:  # warm-up = first call (compile / JIT included), checked
+        start = time.perf_counter()
+        value = impl.run()
+        impl.first = time.perf_counter() - start + impl.first_extra
+        impl.ok, impl.check = check(impl, impl.result(value))
+        del value
+    for rep in range(repeat):  # round-robin so that machine noise hits every row alike
+        for impl in impls:
+            start = time.perf_counter()
+            value = impl.run()
+            impl.times.append(time.perf_counter() - start)
+            if rep == repeat - 1:  # the last timed result is checked too
+                ok, message = check(impl, impl.result(value))
+                if impl.ok and not ok:
+                    impl.ok, impl.check = ok, message
+            del value
+
+
+def fmt(x: float | None, digits: int = 4) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.{digits}g}" if x < 1000 else f"{x:.0f}"
+
+
+def table(results: dict[str, list[Impl]]) -> str:
+    head = ["workload", "implementation", "median s", "min s", "ratio to C", "ratio to dsanalyze", "first call s", "check"]
+    rows = [head, ["---"] * len(head)]
+    for workload, impls in results.items():
+        med = {impl.name: statistics.median(impl.times) for impl in impls}
+        c = med.get("C reference")
+        d = med.get("dsanalyze (threads=1)")
+        for impl in impls:
+            m = med[impl.name]
+            rows.append([
+                workload, impl.name, fmt(m), fmt(min(impl.times)),
+                fmt(m / c, 3) if c else "—", fmt(m / d, 3) if d else "—",
+                fmt(impl.first) if impl.report_first else "—",
+                impl.check if impl.ok else "FAILED: " + impl.check,
+            ])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = []
+    for r in rows:
+        if r[0] == "---":
+            r = ["-" * w for w in widths]
+        lines.append("| " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)) + " |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cc = os.environ.get("CC", "gcc")
+    try:
+        gcc = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    except (OSError, IndexError):
+        gcc = f"{cc}: not found"
+    return f"{cpu}, {os.cpu_count()} CPUs; {gcc}; Python {platform.python_version()}; NumPy {np.__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workloads", default="W1,W5", help="comma-separated, from: " + ",".join(WORKLOADS))
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per implementation (at least 5)")
+    args = parser.parse_args(argv)
+    workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
+    repeat = max(5, args.repeat)
+
+    cache = tempfile.mkdtemp(prefix="dsanalyze-bench-cache-")
+    os.environ["DSANALYZE_CACHE"] = cache  # empty kernel cache: dsanalyze's first call compiles
+    notes = [machine(), f"DSANALYZE_CACHE={cache} (fresh, removed at exit)", f"C flags: {' '.join(CFLAGS)}"]
+    results: dict[str, list[Impl]] = {}
+    try:
+        for workload in workloads:
+            print(f"running {workload} ...", file=sys.stderr, flush=True)
+            impls, check = WORKLOADS[workload](notes)
+            measure(impls, check, repeat)
+            results[workload] = impls
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    print()
+    for note in dict.fromkeys(notes):
+        print(f"- {note}")
+    print(f"- median and min of {repeat} timed runs after one warm-up; ratios are of medians "
+          "(>1: slower than C / than dsanalyze with 1 thread)")
+    print()
+    print(table(results))
+    failed = [f"{w} {i.name}" for w, impls in results.items() for i in impls if not i.ok]
+    if failed:
+        print("\nFAILED checks: " + "; ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
