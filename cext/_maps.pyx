@@ -6,39 +6,64 @@ without the GIL, one block of lanes per task, blocks spread over threads.
 """
 import numpy as np
 cimport numpy as cnp
-from cython.parallel cimport parallel, prange, threadid
+from cython.parallel cimport prange
 from libc.stdint cimport int64_t, uintptr_t
-from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
 
 from _kernel cimport rhs_fn, map_block_fn
 
 cnp.import_array()
 
 
-cdef void _run_block(map_block_fn block, int64_t lanes, int64_t dim, int64_t npar,
-                     int64_t n, int64_t first, int64_t m, const double *X, const double *P,
-                     int64_t pstride, int64_t steps, double escape,
-                     double *final, int64_t *esc_out, double *rec, int64_t rec_start,
-                     double *xs, int64_t *esc) noexcept nogil:
-    """Load one block lane-interleaved into the buffers xs, esc; advance it; store it back."""
+# Recorded steps are advanced in segments of this many steps, all blocks of a
+# segment before the next: the rows being written then stay in cache.
+DEF SEGMENT = 8
+
+
+cdef void _load_block(int64_t lanes, int64_t dim, int64_t npar, int64_t first, int64_t m,
+                      const double *X, const double *P, int64_t pstride,
+                      double *xs, int64_t *esc) noexcept nogil:
+    """Copy rows first .. first+m-1 into a lane-interleaved block (padding lanes start dead)."""
     cdef double *ps = xs + lanes * dim
     cdef int64_t j, k, src
     for j in range(lanes):
-        # Padding lanes copy the first orbit: finite values, marked dead.
         src = first + j if j < m else first
         for k in range(dim):
             xs[k * lanes + j] = X[src * dim + k]
         for k in range(npar):
             ps[k * lanes + j] = P[src * pstride + k]
         esc[j] = -1 if j < m else 0
-    block(m, xs, ps, steps, escape, esc,
-          rec + first * dim if rec != NULL else NULL,
-          rec_start, n * dim)
+
+
+cdef void _advance_block(map_block_fn block, int64_t lanes, int64_t dim, int64_t m,
+                         double *xs, int64_t *esc, int64_t done, int64_t steps, double escape,
+                         double *rec, int64_t rec_start, int64_t row_stride) noexcept nogil:
+    """Advance a block by ``steps`` steps after ``done``; escape steps become absolute."""
+    cdef int64_t j
+    cdef int64_t alive[64]
     for j in range(m):
-        for k in range(dim):
-            final[(first + j) * dim + k] = xs[k * lanes + j]
-        esc_out[first + j] = esc[j]
+        alive[j] = esc[j] < 0
+    block(m, xs, xs + lanes * dim, steps, escape, esc, rec, rec_start, row_stride)
+    if done:
+        for j in range(m):
+            if alive[j] and esc[j] >= 0:
+                esc[j] += done
+
+
+cdef void _advance_group(map_block_fn block, int64_t lanes, int64_t dim, int64_t n, int64_t width,
+                         int64_t b0, int64_t b1, double *bp, int64_t *sp, int64_t steps,
+                         int64_t transient, double escape, double *rec) noexcept nogil:
+    """Advance blocks b0 .. b1-1: the transient in one go, then the recorded steps by segments."""
+    cdef int64_t b, first, m, length, done = 0
+    cdef double *rows
+    while done < steps:
+        length = transient if done < transient else min(<int64_t> SEGMENT, steps - done)
+        for b in range(b0, b1):
+            first = b * lanes
+            m = lanes if first + lanes <= n else n - first
+            rows = rec + (done - transient) * n * dim + first * dim if done >= transient else NULL
+            _advance_block(block, lanes, dim, m, bp + b * width, sp + b * lanes, done, length,
+                           escape, rows, 0, n * dim)
+        done += length
 
 
 def iterate_batch(uintptr_t block_address, int lanes,
@@ -52,7 +77,7 @@ def iterate_batch(uintptr_t block_address, int lanes,
     block_address : int
         Address of the system's ``ds_map_block``.
     lanes : int
-        Lanes of the block kernel.
+        Lanes of the block kernel (at most 64).
     X : (n, dim) float64
         Initial states (not modified).
     P : (n, npar) or (1, npar) float64
@@ -77,6 +102,8 @@ def iterate_batch(uintptr_t block_address, int lanes,
         raise ValueError("P must have one row per state or a single row")
     if record < 0 or record > steps:
         raise ValueError("record must lie in [0, steps]")
+    if lanes < 1 or lanes > 64:
+        raise ValueError("the block kernel must have between 1 and 64 lanes")
     cdef cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] final = np.empty((n, dim))
     cdef cnp.ndarray[cnp.int64_t, ndim=1, mode="c"] escape_step = np.empty(n, dtype=np.int64)
     # Recorded states are stored step-major, (record, n, dim): the lanes of a
@@ -88,37 +115,46 @@ def iterate_batch(uintptr_t block_address, int lanes,
     if recorded is not None:
         rec_view = recorded
         rec = &rec_view[0, 0, 0]
-    cdef const double *xp = &X[0, 0] if n > 0 else NULL
-    cdef const double *pp = &P[0, 0] if npar > 0 else <const double *> &escape
-    cdef double *fp = &final[0, 0] if n > 0 else NULL
-    cdef int64_t *ep = &escape_step[0] if n > 0 else NULL
-    cdef int64_t nblocks = (n + lanes - 1) // lanes, b, first, m
-    cdef double *xs
-    cdef int64_t *esc
     if npar == 0:
         pstride = 0
+    cdef int64_t nblocks = (n + lanes - 1) // lanes
+    cdef int64_t width = lanes * (dim + npar)
+    # The whole batch, lane-interleaved block by block, for as long as it runs.
+    cdef cnp.ndarray[cnp.float64_t, ndim=1, mode="c"] blocks = np.empty(max(nblocks * width, 1))
+    cdef cnp.ndarray[cnp.int64_t, ndim=1, mode="c"] escs = np.empty(max(nblocks * lanes, 1), dtype=np.int64)
+    cdef double *bp = &blocks[0]
+    cdef int64_t *sp = &escs[0]
+    cdef const double *xp = &X[0, 0] if n > 0 else NULL
+    cdef const double *pp = &P[0, 0] if npar > 0 else <const double *> &escape
+    cdef int64_t b, g, first, m, j, k, transient = steps - record
     # No more threads than blocks: idle threads only cost start-up and spinning.
     num_threads = max(1, min(num_threads, nblocks))
-    cdef cnp.ndarray[cnp.int32_t, ndim=1, mode="c"] failed = np.zeros(num_threads, dtype=np.int32)
-    cdef int *failed_ptr = <int *> failed.data
-    with nogil, parallel(num_threads=num_threads):
-        # One pair of block buffers per thread, reused for all its blocks.
-        xs = <double *> malloc(lanes * (dim + npar + 1) * sizeof(double))
-        esc = <int64_t *> malloc(lanes * sizeof(int64_t))
-        # Every thread must reach the work-sharing loop; one without buffers
-        # reports the blocks it could not run.
-        for b in prange(nblocks, schedule="dynamic"):
-            if xs == NULL or esc == NULL:
-                failed_ptr[threadid()] = 1
-            else:
+    with nogil:
+        for b in prange(nblocks, schedule="static", num_threads=num_threads):
+            first = b * lanes
+            m = lanes if first + lanes <= n else n - first
+            _load_block(lanes, dim, npar, first, m, xp, pp, pstride, bp + b * width, sp + b * lanes)
+        if record == 0:
+            # All steps in one go per block, blocks shared out as threads free up.
+            for b in prange(nblocks, schedule="dynamic", num_threads=num_threads):
                 first = b * lanes
                 m = lanes if first + lanes <= n else n - first
-                _run_block(block, lanes, dim, npar, n, first, m, xp, pp, pstride, steps,
-                           escape, fp, ep, rec, steps - record, xs, esc)
-        free(xs)
-        free(esc)
-    if failed.any():
-        raise MemoryError("cannot allocate the block buffers")
+                _advance_block(block, lanes, dim, m, bp + b * width, sp + b * lanes, 0, steps,
+                               escape, NULL, 0, 0)
+        else:
+            # Each thread takes a contiguous range of blocks and advances it segment by
+            # segment, with no barrier between segments.
+            for g in prange(num_threads, schedule="static", num_threads=num_threads):
+                _advance_group(block, lanes, dim, n, width, g * nblocks // num_threads,
+                               (g + 1) * nblocks // num_threads, bp, sp, steps, transient,
+                               escape, rec)
+        for b in prange(nblocks, schedule="static", num_threads=num_threads):
+            first = b * lanes
+            m = lanes if first + lanes <= n else n - first
+            for j in range(m):
+                for k in range(dim):
+                    final[first + j, k] = bp[b * width + k * lanes + j]
+                escape_step[first + j] = sp[b * lanes + j]
     if record > 0:
         recorded = recorded.transpose(1, 0, 2) if recorded is not None else np.empty((0, record, dim))
     return final, escape_step, recorded
