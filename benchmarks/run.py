@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark dsanalyze against its peers on the workloads of BENCHMARKS.md (W1, W5).
+"""Benchmark dsanalyze against its peers on workloads W1 and W5 (see README.md beside this file).
 
     python benchmarks/run.py [--workloads W1,W5] [--repeat 7]
 
