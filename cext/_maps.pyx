@@ -177,6 +177,8 @@ def evaluate_batch(uintptr_t function_address,
     cdef const double *xp = &X[0, 0]
     cdef const double *pp = &P[0, 0] if npar > 0 else <const double *> xp
     cdef double *op = &out[0, 0]
+    # A thread per few thousand points at most: starting threads costs more than small batches.
+    num_threads = max(1, min(num_threads, n // 4096))
     with nogil:
         for i in prange(n, schedule="static", num_threads=num_threads):
             f(xp + i * dim, pp + i * pstride, op + i * out_size)
