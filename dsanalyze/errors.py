@@ -19,6 +19,8 @@ __all__ = [
     "IntegrationError",
     "UnknownModelError",
     "SymbolicTimeout",
+    "NotAFixedPointError",
+    "RegionError",
 ]
 
 
@@ -84,3 +86,11 @@ class SymbolicTimeout(DsAnalyzeError, TimeoutError):
         super().__init__(f"{step} ran past its budget of {seconds:g} s; raise timeout= or use the numeric fallback")
         self.step = step
         self.seconds = seconds
+
+
+class NotAFixedPointError(DsAnalyzeError, ValueError):
+    """The point handed to a derivation is not a fixed point (map) or an equilibrium (flow) of the system."""
+
+
+class RegionError(DsAnalyzeError, ValueError):
+    """A condition could not be solved exactly for its parameter (SymPy left a ConditionSet)."""

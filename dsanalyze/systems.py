@@ -9,7 +9,7 @@ Constructors for the cases met most: :func:`gd_map`, :func:`gradient_flow`,
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import sympy as sp
@@ -346,6 +346,39 @@ class System:
 
     def _defect_label(self, eliminated, expr) -> str:
         raise NotImplementedError
+
+    # ---- derivations (dsanalyze.symbolic) --------------------------------------
+    def fixed_points(self, **kwargs: Any):
+        """Fixed points (map) or equilibria (flow): see :func:`dsanalyze.symbolic.fixed_points`."""
+        from .symbolic.equilibria import fixed_points
+
+        return fixed_points(self, **kwargs)
+
+    def linearise(self, point_or_component: Any, **kwargs: Any):
+        """Linearisation at a point or along a component: see :func:`dsanalyze.symbolic.linearise`."""
+        from .symbolic.linearisation import linearise
+
+        return linearise(self, point_or_component, **kwargs)
+
+    def stability(self, fixed_point: Any, *, timeout: float | None = None):
+        """Exact conditions for asymptotic stability: see :func:`dsanalyze.symbolic.stability_condition`."""
+        from .symbolic.stability import stability_condition
+
+        return stability_condition(self, fixed_point, timeout=timeout)
+
+    def stability_region(self, fixed_point: Any, param: Any, *, domain: Any = None, at: Any = None,
+                         timeout: float | None = None):
+        """The exact set of one parameter's values where ``fixed_point`` is stable."""
+        from .symbolic.stability import stability_condition, stability_region
+
+        condition = stability_condition(self, fixed_point, timeout=timeout)
+        return stability_region(condition, param, domain=domain, at=at, timeout=timeout)
+
+    def bifurcations(self, param: Any, fixed_points: Any = None, *, timeout: float | None = None):
+        """Bifurcations of the fixed points along ``param``: see :func:`dsanalyze.symbolic.bifurcations`."""
+        from .symbolic.bifurcation import bifurcations
+
+        return bifurcations(self, param, fixed_points, timeout=timeout)
 
     # ---- comparison and display ----------------------------------------------
     def __eq__(self, other: object) -> bool:

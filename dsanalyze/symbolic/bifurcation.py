@@ -122,6 +122,11 @@ class Bifurcation:
     conditions: sp.Basic = sp.true
     extra: dict = field(default_factory=dict, compare=False)
 
+    def __repr__(self) -> str:
+        kind = f"{self.criticality} {self.kind.value}" if self.criticality else self.kind.value
+        return (f"Bifurcation({kind} at {self.parameter} = {self.value}, of {self.fixed_point.text()}, "
+                f"multiplier {self.multiplier})")
+
     def latex(self) -> str:
         """E.g. ``\\text{flip at } r = 3 \\quad (x = \\frac{2}{3},\\ \\lambda = -1)``."""
         name = {BifurcationKind.FLIP: "flip (period doubling)"}.get(self.kind, self.kind.value)
@@ -389,7 +394,6 @@ def _hopf_coefficient(f: list[sp.Expr], state, sub: dict) -> dict:
     n = len(state)
     A = sp.Matrix(f).jacobian(sp.Matrix(state)).xreplace(sub).applyfunc(_tidy)
     w = sp.Dummy("omega", positive=True)
-    zero = sp.zeros(n, 1)
     if n == 2:
         omega2 = _tidy(A.det())
         a11, a12, a21, a22 = A[0, 0], A[0, 1], A[1, 0], A[1, 1]

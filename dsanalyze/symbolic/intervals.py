@@ -16,13 +16,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import DsAnalyzeError
+from ..errors import RegionError
 
 __all__ = ["solve_region", "latex_region", "latex_chain", "RegionError"]
-
-
-class RegionError(DsAnalyzeError, ValueError):
-    """A condition could not be solved exactly for its parameter (SymPy left a ConditionSet)."""
 
 
 def _expand_abs(rel: sp.Rel) -> sp.Basic:

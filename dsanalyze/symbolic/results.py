@@ -291,6 +291,11 @@ class FixedPoint:
             text += r" \quad \text{at } " + r",\ ".join(f"{sp.latex(p)} = {sp.latex(v)}" for p, v in self.at)
         return text
 
+    def __repr__(self) -> str:
+        where = f" if {self.conditions}" if self.conditions is not sp.true else ""
+        how = "" if self.basis is Basis.PROVED else f", {self.basis.value}, residual {self.residual:.1e}"
+        return f"FixedPoint({self.text()}{where}{how})"
+
     def text(self) -> str:
         """The point or component in plain text, e.g. ``(u, v) = (0, 0)`` or ``u*v - 1 = 0``."""
         names = ", ".join(map(str, self.system.state))

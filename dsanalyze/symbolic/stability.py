@@ -35,7 +35,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import (
-    DimensionError, DsAnalyzeError, ExtraParameterError, MissingParameterError, ParameterError, SymbolicTimeout,
+    DimensionError, DsAnalyzeError, ExtraParameterError, MissingParameterError, NotAFixedPointError, ParameterError,
+    SymbolicTimeout,
 )
 from ..systems import Map, System
 from ..verify import Basis, Verdict
@@ -47,10 +48,6 @@ __all__ = [
     "StabilityCondition", "StabilityRegion", "stability_condition", "stability_region",
     "jury_conditions", "hurwitz_conditions", "NotAFixedPointError",
 ]
-
-
-class NotAFixedPointError(DsAnalyzeError, ValueError):
-    """The point handed to a derivation is not a fixed point (map) or an equilibrium (flow) of the system."""
 
 
 # ---------------------------------------------------------------------------------------------
