@@ -3,10 +3,18 @@ from . import errors, models
 from .numeric import (
     compile_system, evaluate_jacobian, evaluate_rhs, integrate, integrate_batch, iterate, trajectory,
 )
+from .symbolic import (
+    bifurcations, conserved_quantities, find_invariant_curves, fixed_points, induced_map, is_invariant, linearise,
+    lyapunov_function, periodic_orbits, stability_condition, stability_region, transformation_factor,
+)
 from .systems import Flow, Map, System, euler_map, gd_map, gradient_flow
+from .verify import Basis, Verdict
 
 __version__ = "0.1.0"
 
 __all__ = ["System", "Map", "Flow", "gd_map", "gradient_flow", "euler_map", "models", "errors",
     "compile_system", "iterate", "trajectory", "evaluate_rhs", "evaluate_jacobian", "integrate", "integrate_batch",
+    "fixed_points", "linearise", "stability_condition", "stability_region", "bifurcations", "periodic_orbits",
+    "is_invariant", "find_invariant_curves", "conserved_quantities", "transformation_factor", "lyapunov_function",
+    "induced_map", "Verdict", "Basis",
 ]

@@ -380,6 +380,62 @@ class System:
 
         return bifurcations(self, param, fixed_points, timeout=timeout)
 
+    def is_invariant(self, G: Any, *, timeout: float | None = None):
+        """Whether G = 0 is invariant, with its certificate: see :func:`dsanalyze.symbolic.is_invariant`."""
+        from .symbolic.invariants import is_invariant
+
+        return is_invariant(self, G, timeout=timeout)
+
+    def find_invariant_curves(self, degree: int, *, timeout: float | None = None, products: bool = False):
+        """Every invariant algebraic curve up to ``degree``: see :func:`dsanalyze.symbolic.find_invariant_curves`."""
+        from .symbolic.invariants import find_invariant_curves
+
+        return find_invariant_curves(self, degree, timeout=timeout, products=products)
+
+    def find_invariant_curve(self, degree: int, *, timeout: float | None = None):
+        """The one invariant curve up to ``degree`` that is not a line, not made of fixed points,
+        and exists for generic parameter values (e.g. the two-factor map's ellipse).
+
+        Raises
+        ------
+        ValueError
+            When there is no such curve, or more than one (use :meth:`find_invariant_curves`).
+        """
+        candidates = [
+            curve for curve in self.find_invariant_curves(degree, timeout=timeout)
+            if not curve.free
+            and not isinstance(curve.conditions, sp.Eq)
+            and sp.Poly(curve.expression, *self._state).total_degree() > 1
+            and not self._made_of_fixed_points(curve.expression)
+        ]
+        if len(candidates) != 1:
+            found = "; ".join(sp.sstr(c.expression) for c in candidates) or "none"
+            raise ValueError(
+                f"{len(candidates)} invariant curves of degree <= {degree} that are not lines or fixed points "
+                f"({found}); use find_invariant_curves for the full list"
+            )
+        return candidates[0]
+
+    def _made_of_fixed_points(self, G: sp.Expr) -> bool:
+        """Whether every point of G = 0 is a fixed point (map) or an equilibrium (flow)."""
+        velocity = [r - s for r, s in zip(self._rhs, self._state)] if self.kind == "map" else list(self._rhs)
+        # {G} is a Groebner basis of the ideal it generates: remainder 0 iff G divides.
+        return all(
+            sp.reduced(sp.expand(sp.numer(sp.together(v))), [G], *self._state)[1] == 0 for v in velocity
+        )
+
+    def conserved_quantities(self, degree: int, *, timeout: float | None = None):
+        """Polynomial conserved quantities up to ``degree``: see :func:`dsanalyze.symbolic.conserved_quantities`."""
+        from .symbolic.invariants import conserved_quantities
+
+        return conserved_quantities(self, degree, timeout=timeout)
+
+    def transformation_factor(self, C: Any, *, timeout: float | None = None):
+        """g with C o F = g C (map) or dC/dt = g C (flow): see :func:`dsanalyze.symbolic.transformation_factor`."""
+        from .symbolic.invariants import transformation_factor
+
+        return transformation_factor(self, C, timeout=timeout)
+
     # ---- comparison and display ----------------------------------------------
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, System) or other.kind != self.kind:
@@ -450,6 +506,18 @@ class Map(System):
         label = f"{self._name}^{k}" if self._name else ""
         return self.replace(rhs=current, name=label)
 
+    def periodic_orbits(self, k: int, *, timeout: float | None = None):
+        """The orbits of exact period k: see :func:`dsanalyze.symbolic.periodic_orbits`."""
+        from .symbolic.periodic import periodic_orbits
+
+        return periodic_orbits(self, k, timeout=timeout)
+
+    def induced_map(self, curve: Any, *, kind: str | None = None, branch: int = 1, timeout: float | None = None):
+        """The map induced on an invariant conic: see :func:`dsanalyze.symbolic.induced_map`."""
+        from .symbolic.curves import induced_map
+
+        return induced_map(self, curve, kind=kind, branch=branch, timeout=timeout)
+
     def _invariance_defect(self, eliminated, expr, on_subspace, index, sub):
         # The image must satisfy the same relation: F_v = g(F_u) on the subspace.
         image = {s: on_subspace[index[s]] for s in self._state}
@@ -480,6 +548,12 @@ class Flow(System):
 
     kind = "flow"
     __slots__ = ()
+
+    def lyapunov_function(self, equilibrium: Any, degree: int = 2, *, timeout: float | None = None):
+        """A Lyapunov function with its certificate: see :func:`dsanalyze.symbolic.lyapunov_function`."""
+        from .symbolic.invariants import lyapunov_function
+
+        return lyapunov_function(self, equilibrium, degree, timeout=timeout)
 
     def _invariance_defect(self, eliminated, expr, on_subspace, index, sub):
         # d/dt (v - g(u)) = f_v - grad g . f_u must vanish on the subspace.
