@@ -21,3 +21,6 @@ def test_readme_block_runs(index, capsys):
         assert capsys.readouterr().out.strip() == "345674"
     if "sweep" in namespace:
         assert namespace["sweep"].recorded.shape == (2000, 100, 1)
+    if "flips" in namespace:
+        assert {b.value for b in namespace["flips"] if b.fixed_point.coordinates in ((1,), (-1,))} == {1}
+        assert "passed [numeric]" in capsys.readouterr().out
