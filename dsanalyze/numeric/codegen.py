@@ -7,13 +7,15 @@ Cython drivers in ``cext/``: a handful of functions with fixed signatures
     int     ds_abi(void);    int ds_dim(void);    int ds_npar(void);    int ds_lanes(void);
     void    ds_rhs(const double *x, const double *p, double *out);
     void    ds_jac(const double *x, const double *p, double *out);   /* row-major dim x dim */
-    int64_t ds_map_block(int64_t m, double *x, const double *p, int64_t steps, double escape,
-                         int64_t *esc, double *rec, int64_t rec_start, int64_t row_stride);
+    int64_t ds_map_block(int64_t m, double *x, const double *p, int64_t pstride, int64_t steps,
+                         double escape, int64_t *esc, double *rec, int64_t rec_start,
+                         int64_t row_stride);
 
-``ds_map_block`` advances a block of ``DS_LANES`` independent orbits stored
-lane-interleaved (``x[k * DS_LANES + j]`` is component k of orbit j): each
-step is one loop over the lanes with masked updates, so the compiler emits
-SIMD code, and the block stops early once every lane has escaped. The
+``ds_map_block`` advances up to ``DS_LANES`` independent orbits, the rows
+``x[j * DS_DIM + k]`` of the caller's array (parameters ``p[j * pstride + k]``,
+``pstride`` 0 for one set shared by all), in place. Inside, the orbits are held
+lane-interleaved so that a step is one loop over the lanes that the compiler
+turns into SIMD code, and the block stops early once every lane has escaped. The
 right-hand side is written with common subexpressions eliminated and small
 integer powers expanded into products.
 """
@@ -28,7 +30,7 @@ from ..systems import System
 __all__ = ["ABI_VERSION", "LANES", "CHUNK", "generate_source"]
 
 #: Version of the generated-code contract; bump when a signature changes.
-ABI_VERSION = 2
+ABI_VERSION = 3
 #: Orbits advanced together by one call of the block kernel.
 LANES = 32
 #: Steps a block takes between checks for escaped lanes (see ``ds_map_block``).
@@ -201,7 +203,7 @@ record_row(double *restrict rec, int64_t s, int64_t m, int64_t rec_start, int64_
 }}
 
 static inline __attribute__((always_inline)) int64_t
-map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
+map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t steps,
           double escape, int64_t *restrict esc, double *restrict rec,
           int64_t rec_start, int64_t row_stride)
 {{
@@ -213,9 +215,10 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
     int64_t alive[DS_LANES], life[DS_LANES], largest[DS_LANES];
     const int64_t escape_bits = abs_bits(escape);
     for (int j = 0; j < DS_LANES; ++j) {{
-        for (int k = 0; k < DS_DIM; ++k) xs[k][j] = kept[k][j] = x[k * DS_LANES + j];
-        for (int k = 0; k < DS_NPAR; ++k) ps[k][j] = p[k * DS_LANES + j];
-        alive[j] = (j < m) & (esc[j] < 0);
+        const int64_t src = j < m ? j : 0; /* padding lanes copy the first orbit, dead */
+        for (int k = 0; k < DS_DIM; ++k) xs[k][j] = kept[k][j] = x[src * DS_DIM + k];
+        for (int k = 0; k < DS_NPAR; ++k) ps[k][j] = p[src * pstride + k];
+        alive[j] = j < m ? esc[j] < 0 : 0;
         life[j] = 0;
     }}
     for (int j = 0; j < m; ++j) {{  /* a start outside the box has escaped at step 0 */
@@ -283,22 +286,22 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
             if (s > rec_start) record_row(rec, s, m, rec_start, row_stride, alive, kept);
     }}
     int64_t alive_count = 0;
-    for (int j = 0; j < DS_LANES; ++j) {{
-        for (int k = 0; k < DS_DIM; ++k) x[k * DS_LANES + j] = alive[j] ? xs[k][j] : kept[k][j];
-        if (j < m && esc[j] < 0 && !alive[j]) esc[j] = life[j] + 1;
-        alive_count += (j < m) & alive[j];
+    for (int j = 0; j < m; ++j) {{
+        for (int k = 0; k < DS_DIM; ++k) x[j * DS_DIM + k] = alive[j] ? xs[k][j] : kept[k][j];
+        if (esc[j] < 0 && !alive[j]) esc[j] = life[j] + 1;
+        alive_count += alive[j];
     }}
     return alive_count;
 }}
 
 /* The common case, nothing recorded, gets its own copy of the loop, in which
    the recording branch is gone. */
-int64_t ds_map_block(int64_t m, double *restrict x, {param_decl}, int64_t steps,
+int64_t ds_map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t steps,
                      double escape, int64_t *restrict esc, double *restrict rec,
                      int64_t rec_start, int64_t row_stride)
 {{
     if (rec == NULL)
-        return map_block(m, x, p, steps, escape, esc, NULL, 0, 0);
-    return map_block(m, x, p, steps, escape, esc, rec, rec_start, row_stride);
+        return map_block(m, x, p, pstride, steps, escape, esc, NULL, 0, 0);
+    return map_block(m, x, p, pstride, steps, escape, esc, rec, rec_start, row_stride);
 }}
 """
