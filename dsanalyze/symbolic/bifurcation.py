@@ -699,6 +699,11 @@ def _make_steady_or_flip(system, fp, param, value, location, tag, f_exprs, Pf, l
             c = extra.get("c")
             if c is not None:
                 crit = "supercritical" if c.is_positive else "subcritical" if c.is_negative else None
+            if c is not None and c.is_zero:
+                # No cubic term: no 2-cycle is born (e.g. a linear map, where every point is 2-periodic).
+                extra["note"] = "multiplier -1 with a vanishing normal-form coefficient c = 0: a degenerate flip"
+                return Bifurcation(BifurcationKind.DEGENERATE, param, value, fp, sp.Integer(-1), location, None,
+                                   sp.true, extra)
         else:
             extra = {"note": "flip transverse to a component of fixed points; its normal form is not computed"}
         return Bifurcation(BifurcationKind.FLIP, param, value, fp, sp.Integer(-1), location, crit, sp.true, extra)

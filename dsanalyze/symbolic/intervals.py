@@ -18,7 +18,7 @@ import sympy as sp
 
 from ..errors import RegionError
 
-__all__ = ["solve_region", "latex_region", "latex_chain", "RegionError"]
+__all__ = ["solve_region", "domain_of", "latex_region", "latex_chain", "RegionError"]
 
 
 def _expand_abs(rel: sp.Rel) -> sp.Basic:
@@ -137,6 +137,26 @@ def _tidy(region: sp.Set) -> sp.Set:
     if isinstance(region, sp.Union):
         return sp.Union(*(_tidy(arg) for arg in region.args))
     return region
+
+
+def domain_of(param: sp.Symbol) -> sp.Set:
+    """Where a parameter lives, from its SymPy assumptions: (0, oo) for a positive symbol, and so on.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> domain_of(sp.Symbol("eta", positive=True))
+    Interval.open(0, oo)
+    """
+    if param.is_positive:
+        return sp.Interval.open(0, sp.oo)
+    if param.is_nonnegative:
+        return sp.Interval(0, sp.oo)
+    if param.is_negative:
+        return sp.Interval.open(-sp.oo, 0)
+    if param.is_nonpositive:
+        return sp.Interval(-sp.oo, 0)
+    return sp.S.Reals
 
 
 def solve_region(condition: sp.Basic, param: sp.Symbol, domain: sp.Set = sp.S.Reals) -> sp.Set:

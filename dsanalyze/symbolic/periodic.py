@@ -38,7 +38,7 @@ from ..errors import DimensionError, DsAnalyzeError, ExpressionError, ParameterE
 from ..systems import Map, System
 from ..verify import Basis, Verdict
 from .budget import time_limit
-from .intervals import latex_region, solve_region
+from .intervals import domain_of, latex_region, solve_region
 
 __all__ = ["PeriodicOrbit", "periodic_orbits"]
 
@@ -241,8 +241,9 @@ class PeriodicOrbit:
             )
         return param
 
-    def existence_region(self, param: Any, domain: sp.Set = sp.S.Reals, **values: Any) -> sp.Set:
-        """The values of ``param`` (in ``domain``) where the orbit is real with distinct points.
+    def existence_region(self, param: Any, domain: sp.Set | None = None, **values: Any) -> sp.Set:
+        """The values of ``param`` (in ``domain``, by default where its assumptions put it, e.g.
+        (0, oo) for a positive symbol) where the orbit is real with distinct points.
 
         Other parameters are fixed by ``values``. Raises :class:`ParameterError`
         if the existence condition was not derived.
@@ -250,10 +251,12 @@ class PeriodicOrbit:
         if self.existence is None:
             raise ParameterError("the existence condition of this orbit was not derived (see .note)")
         param = self._param(param)
+        domain = domain_of(param) if domain is None else domain
         return solve_region(self._one_parameter(self.existence, param, values), param, domain)
 
-    def stability_region(self, param: Any, domain: sp.Set = sp.S.Reals, **values: Any) -> sp.Set:
-        """The values of ``param`` (in ``domain``) where the orbit exists and is stable, exactly.
+    def stability_region(self, param: Any, domain: sp.Set | None = None, **values: Any) -> sp.Set:
+        """The values of ``param`` (in ``domain``, by default where its assumptions put it) where
+        the orbit exists and is stable, exactly.
 
         Solves ``stability`` and ``existence`` with
         :func:`~dsanalyze.symbolic.intervals.solve_region`.
@@ -270,6 +273,7 @@ class PeriodicOrbit:
             raise ParameterError("the multipliers of this orbit have no closed form; no stability condition (see .note)")
         param = self._param(param)
         condition = self.stability if self.existence is None else sp.And(self.stability, self.existence)
+        domain = domain_of(param) if domain is None else domain
         return solve_region(self._one_parameter(condition, param, values), param, domain)
 
     # ---- display ----------------------------------------------------------------

@@ -41,7 +41,7 @@ from ..errors import (
 from ..systems import Map, System
 from ..verify import Basis, Verdict
 from .budget import time_limit
-from .intervals import RegionError, latex_chain, latex_region, solve_region
+from .intervals import RegionError, domain_of, latex_chain, latex_region, solve_region
 from .results import FixedPoint
 
 __all__ = [
@@ -1019,7 +1019,7 @@ def _one_parameter_form(conditions: tuple, assumed: tuple, system: System) -> tu
     if len(symbols) != 1 or symbols & set(system.state) or len(conditions) < 2:
         return conditions, assumed
     param = symbols.pop()
-    domain = _domain_of(param)
+    domain = domain_of(param)
     try:
         region = solve_region(sp.And(*conditions), param, domain)
     except (RegionError, ValueError, NotImplementedError):
@@ -1038,18 +1038,6 @@ def _one_parameter_form(conditions: tuple, assumed: tuple, system: System) -> tu
     if any(r in (sp.true, sp.false) for r in out):
         return conditions, assumed
     return tuple(out), assumed
-
-
-def _domain_of(param: sp.Symbol) -> sp.Set:
-    if param.is_positive:
-        return sp.Interval.open(0, sp.oo)
-    if param.is_nonnegative:
-        return sp.Interval(0, sp.oo)
-    if param.is_negative:
-        return sp.Interval.open(-sp.oo, 0)
-    if param.is_nonpositive:
-        return sp.Interval(-sp.oo, 0)
-    return sp.S.Reals
 
 
 @dataclass(frozen=True)
@@ -1358,7 +1346,7 @@ def stability_region(result: StabilityCondition | FixedPoint, param: sp.Symbol |
             f"the condition still depends on the state ({', '.join(map(str, state_left))}); "
             f"give a point of the component with at={{...}}, e.g. at={{{', '.join(f'{s.name!r}: 1' for s in cond.system.state)}}}"
         )
-    dom = domain if domain is not None else _domain_of(param)
+    dom = domain if domain is not None else domain_of(param)
     with_param = [r for r in cond.inequalities if param in r.free_symbols]
     side = [r for r in cond.inequalities if param not in r.free_symbols]
     # Give other symbols the signs the side conditions fix, so SymPy can compare ends.
