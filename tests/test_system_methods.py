@@ -62,3 +62,14 @@ def test_lyapunov_function_of_a_gradient_flow():
     G = ds.gradient_flow("(w - 1)**2", "w")
     certificate = G.lyapunov_function([1])
     assert certificate.verify().passed is True
+
+
+def test_periodic_regions_default_to_where_the_parameter_lives():
+    # eta is a positive symbol: the symmetric 2-cycle +-sqrt((2 eta + 1)/(2 eta)) exists for every eta > 0,
+    # and is not claimed for eta < 0, where its points are imaginary.
+    G = ds.models.double_well_gd()
+    regions = [c.existence_region("eta") for c in G.periodic_orbits(2)]
+    assert sorted(regions, key=str) == sorted(
+        [sp.Interval.open(0, sp.oo), sp.Interval.open(sp.Rational(1, 4), sp.oo), sp.Interval.open(sp.Rational(1, 4), sp.oo)],
+        key=str,
+    )
