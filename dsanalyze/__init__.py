@@ -1,7 +1,8 @@
 """dsanalyze: SymPy derives the analytic facts of a dynamical system, compiled kernels verify them."""
 from . import errors, models
 from .numeric import (
-    compile_system, evaluate_jacobian, evaluate_rhs, integrate, integrate_batch, iterate, trajectory,
+    compile_system, evaluate_jacobian, evaluate_rhs, find_cycles, integrate, integrate_batch, iterate,
+    orbit_diagram, period_doubling_points, trajectory,
 )
 from .symbolic import (
     bifurcations, conserved_quantities, find_invariant_curves, fixed_points, induced_map, is_invariant, linearise,
@@ -16,5 +17,5 @@ __all__ = ["System", "Map", "Flow", "gd_map", "gradient_flow", "euler_map", "mod
     "compile_system", "iterate", "trajectory", "evaluate_rhs", "evaluate_jacobian", "integrate", "integrate_batch",
     "fixed_points", "linearise", "stability_condition", "stability_region", "bifurcations", "periodic_orbits",
     "is_invariant", "find_invariant_curves", "conserved_quantities", "transformation_factor", "lyapunov_function",
-    "induced_map", "Verdict", "Basis",
+    "induced_map", "Verdict", "Basis", "orbit_diagram", "period_doubling_points", "find_cycles",
 ]
