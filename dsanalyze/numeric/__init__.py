@@ -3,6 +3,10 @@ from .compile import Kernel, compile_system
 from .cycles import NumericCycle, cycle_newton, find_cycles
 from .diagrams import OrbitDiagram, detect_period, orbit_diagram, period_doubling_points
 from .flows import IntegrateResult, integrate, integrate_batch
+from .lyapunov import (
+    LyapunovResult, flow_lyapunov_spectrum, flow_maximal_lyapunov, flow_lyapunov_spectrum_batch,
+    flow_transverse_lyapunov, lyapunov_spectrum, lyapunov_spectrum_batch, maximal_lyapunov, transverse_lyapunov,
+)
 from .orbits import IterateResult, evaluate_jacobian, evaluate_rhs, iterate, trajectory
 
 __all__ = [
@@ -10,4 +14,6 @@ __all__ = [
     "IntegrateResult", "integrate", "integrate_batch",
     "OrbitDiagram", "orbit_diagram", "detect_period", "period_doubling_points",
     "NumericCycle", "find_cycles", "cycle_newton",
+    "LyapunovResult", "lyapunov_spectrum", "maximal_lyapunov", "lyapunov_spectrum_batch", "transverse_lyapunov",
+    "flow_lyapunov_spectrum", "flow_maximal_lyapunov", "flow_lyapunov_spectrum_batch", "flow_transverse_lyapunov",
 ]
