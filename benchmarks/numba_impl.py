@@ -41,3 +41,34 @@ def w5_count(X, mu, steps, escape):
         if bounded:
             count += 1
     return count
+
+
+@njit(cache=False)
+def w4_labels(X, eta, steps, escape):
+    """Basins of gradient descent on (a^2 + b^2 - 1)^2 + ab: 0 divergent, 1 at (m, -m), 2 at (-m, m), 3 other.
+
+    An orbit stops when it escapes or lands exactly on a fixed point (same labels as 500 full steps).
+    """
+    m = np.sqrt(10.0) / 4.0
+    labels = np.zeros(X.shape[0], dtype=np.int8)
+    for i in range(X.shape[0]):
+        a = X[i, 0]
+        b = X[i, 1]
+        bounded = True
+        for _ in range(steps):
+            r = 4.0 * (a * a + b * b - 1.0)
+            an, bn = a - eta * (r * a + b), b - eta * (r * b + a)
+            if an == a and bn == b:  # exactly on a fixed point: later steps change nothing
+                break
+            a, b = an, bn
+            if not (abs(a) < escape and abs(b) < escape):
+                bounded = False
+                break
+        if bounded:
+            if abs(a - m) < 1e-6 and abs(b + m) < 1e-6:
+                labels[i] = 1
+            elif abs(a + m) < 1e-6 and abs(b - m) < 1e-6:
+                labels[i] = 2
+            else:
+                labels[i] = 3
+    return labels

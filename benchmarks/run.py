@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Benchmark dsanalyze against its peers on workloads W1 and W5 (see README.md beside this file).
+"""Benchmark dsanalyze against its peers on workloads W1, W4 and W5 (see README.md beside this file).
 
-    python benchmarks/run.py [--workloads W1,W5] [--repeat 7]
+    python benchmarks/run.py [--workloads W1,W4,W5] [--repeat 7]
 
 For each workload every implementation (hand-written C reference, plain NumPy,
 naive numba loops if numba imports, dsanalyze with one and two threads) is run
@@ -47,6 +47,11 @@ W1_AGREE_TOL = 1e-9  # agreement with the C reference where the orbits are perio
 W1_PERIODIC_MAX_R = 3.54  # period 8 starts at 3.5441, chaos at 3.5699
 W1_DISTINCT_TOL = 1e-6  # recorded values closer than this are one value
 W1_MARGIN = 0.01  # within this of a bifurcation 1000 transient steps do not converge
+# W4: basins of gradient descent on the tilted ring (a^2 + b^2 - 1)^2 + ab.
+W4_SIDE, W4_ETA, W4_STEPS, W4_ESCAPE = 1000, 0.1, 500, 1e6
+W4_MIN = np.sqrt(10.0) / 4.0  # minima +-(m, -m)
+W4_TOL = 1e-6  # a bounded orbit "is at" a minimum when within this after W4_STEPS steps
+W4_MAX_MISMATCH = 100  # labels allowed to differ from the C reference (last-bit differences on basin boundaries)
 # W5: bounded orbits of the two-factor map.
 W5_SIDE, W5_MU, W5_STEPS, W5_ESCAPE, W5_EXPECTED = 1000, 1.5, 1000, 1e6, 345674
 
@@ -105,6 +110,20 @@ def reference_w5(lib: ctypes.CDLL, symbol: str) -> Callable[[np.ndarray], int]:
     return run
 
 
+def reference_w4(lib: ctypes.CDLL, symbol: str) -> Callable[[np.ndarray], np.ndarray]:
+    f = getattr(lib, symbol)
+    f.restype = None
+    f.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_double, ctypes.c_int64, ctypes.c_double, ctypes.c_void_p]
+
+    def run(X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        out = np.empty(X.shape[0], dtype=np.int8)
+        f(X.shape[0], X.ctypes.data, W4_ETA, W4_STEPS, W4_ESCAPE, out.ctypes.data)
+        return out
+
+    return run
+
+
 def variant(lib: ctypes.CDLL, symbol: str) -> str:
     f = getattr(lib, symbol)
     f.restype = ctypes.c_char_p
@@ -140,6 +159,31 @@ def check_w1(out: Any, reference: np.ndarray, rs: np.ndarray) -> tuple[bool, str
         bad = rs[period2][counts[period2] != 2]
         return False, f"not two values at r = {bad[0]:.4f}"
     return True, f"ok (max diff to C {err:.0e}; 1 value r<=2.99, 2 values 3.01<=r<=3.439)"
+
+
+def w4_labels_from_states(final: np.ndarray, bounded: np.ndarray) -> np.ndarray:
+    """W4 labels (0 divergent, 1 at (m, -m), 2 at (-m, m), 3 bounded elsewhere) from final states."""
+    a, b = final[:, 0], final[:, 1]
+    labels = np.where(bounded, 3, 0).astype(np.int8)
+    labels[bounded & (np.abs(a - W4_MIN) < W4_TOL) & (np.abs(b + W4_MIN) < W4_TOL)] = 1
+    labels[bounded & (np.abs(a + W4_MIN) < W4_TOL) & (np.abs(b - W4_MIN) < W4_TOL)] = 2
+    return labels
+
+
+def check_w4(labels: Any, reference: np.ndarray) -> tuple[bool, str]:
+    """Two attractors with equal basins, the rest divergent or on the diagonal, and agreement with C."""
+    labels = np.asarray(labels).ravel()
+    if labels.shape != reference.shape:
+        return False, f"shape {labels.shape}"
+    counts = np.bincount(labels.astype(np.int64), minlength=4)
+    if counts.size > 4 or counts[1] == 0 or counts[2] == 0:
+        return False, f"label counts {counts.tolist()}: not two attractors"
+    if abs(int(counts[1]) - int(counts[2])) > W4_MAX_MISMATCH or counts[3] > W4_SIDE:
+        return False, f"label counts {counts.tolist()}"
+    mismatch = int(np.count_nonzero(labels != reference))
+    if mismatch > W4_MAX_MISMATCH:
+        return False, f"{mismatch} labels differ from C"
+    return True, f"ok (minima {counts[1]}/{counts[2]}, divergent {counts[0]}, diagonal {counts[3]}; {mismatch} differ from C)"
 
 
 def check_w5(count: Any) -> tuple[bool, str]:
@@ -221,7 +265,63 @@ def setup_w5(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[
     return impls, lambda impl, value: check_w5(value)
 
 
-WORKLOADS = {"W1": setup_w1, "W5": setup_w5}
+def setup_w4(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[bool, str]]]:
+    import dsanalyze as ds
+    import numpy_impl
+    from dsanalyze.numeric.basins import AttractorKind, basins
+
+    axis = np.linspace(-2.0, 2.0, W4_SIDE)
+    A, B = np.meshgrid(axis, axis, indexing="ij")
+    X = np.ascontiguousarray(np.column_stack([A.ravel(), B.ravel()]))
+    lib, build = build_reference("w4")
+    notes.append(f"W4 C reference: {variant(lib, 'w4_variant')}; build {build:.2f} s")
+    best = reference_w4(lib, "w4_labels")
+    reference = best(X)
+    impls = [
+        Impl("C reference", lambda: best(X), first_extra=build),
+        Impl("C portable (plain C lanes)", lambda f=reference_w4(lib, "w4_labels_portable"): f(X)),
+        Impl("NumPy", lambda: numpy_impl.w4_labels(X, W4_ETA, W4_STEPS, W4_ESCAPE)),
+    ]
+    nb, note = numba_module()
+    notes.append(note)
+    if nb is not None:
+        impls.append(Impl("numba (naive loop)", lambda: nb.w4_labels(X, W4_ETA, W4_STEPS, W4_ESCAPE)))
+    model = ds.models.ring_gd()
+
+    def make_call(threads: int) -> Callable[[], Any]:
+        def run() -> np.ndarray:  # raw iterate + labelling, both timed
+            res = ds.iterate(model, X, W4_STEPS, {"eta": W4_ETA}, escape=W4_ESCAPE, threads=threads)
+            return w4_labels_from_states(res.final, res.bounded)
+
+        return run
+
+    impls += dsanalyze_rows(make_call, lambda labels: labels)
+
+    def basin_labels(res: Any) -> np.ndarray:
+        # catalogue label -> W4 code (by where the attractor is)
+        code = np.zeros(len(res.attractors), dtype=np.int8)
+        for a in res.attractors:
+            if a.kind is AttractorKind.DIVERGENT:
+                code[a.label] = 0
+            elif a.attracting and a.period == 1 and np.allclose(a.points[0], [W4_MIN, -W4_MIN], atol=W4_TOL):
+                code[a.label] = 1
+            elif a.attracting and a.period == 1 and np.allclose(a.points[0], [-W4_MIN, W4_MIN], atol=W4_TOL):
+                code[a.label] = 2
+            else:
+                code[a.label] = 3
+        return code[res.labels.ravel()]
+
+    impls += [
+        Impl("dsanalyze basins() (threads=1)",
+             lambda: basins(model, [axis, axis], W4_STEPS, {"eta": W4_ETA}, escape=W4_ESCAPE, threads=1), basin_labels),
+        Impl("dsanalyze basins() (threads=2)",
+             lambda: basins(model, [axis, axis], W4_STEPS, {"eta": W4_ETA}, escape=W4_ESCAPE, threads=2), basin_labels,
+             report_first=False),
+    ]
+    return impls, lambda impl, value: check_w4(value, reference)
+
+
+WORKLOADS = {"W1": setup_w1, "W4": setup_w4, "W5": setup_w5}
 
 
 # ---------------------------------------------------------------- timing and table
@@ -295,7 +395,7 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workloads", default="W1,W5", help="comma-separated, from: " + ",".join(WORKLOADS))
+    parser.add_argument("--workloads", default="W1,W4,W5", help="comma-separated, from: " + ",".join(WORKLOADS))
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per implementation (at least 5)")
     args = parser.parse_args(argv)
     workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]

@@ -1,9 +1,9 @@
 """dsanalyze: SymPy derives the analytic facts of a dynamical system, compiled kernels verify them."""
 from . import errors, models
 from .numeric import (
-    compile_system, evaluate_jacobian, evaluate_rhs, find_cycles, flow_lyapunov_spectrum, integrate,
-    integrate_batch, iterate, lyapunov_spectrum, maximal_lyapunov, orbit_diagram, period_doubling_points,
-    trajectory, transverse_lyapunov,
+    basin_entropy, basins, compile_system, evaluate_jacobian, evaluate_rhs, find_cycles, flow_lyapunov_spectrum,
+    integrate, integrate_batch, iterate, lyapunov_spectrum, maximal_lyapunov, orbit_diagram,
+    period_doubling_points, regime_diagram, trajectory, transverse_lyapunov,
 )
 from .symbolic import (
     bifurcations, conserved_quantities, find_invariant_curves, fixed_points, induced_map, is_invariant, linearise,
@@ -20,4 +20,5 @@ __all__ = ["System", "Map", "Flow", "gd_map", "gradient_flow", "euler_map", "mod
     "is_invariant", "find_invariant_curves", "conserved_quantities", "transformation_factor", "lyapunov_function",
     "induced_map", "Verdict", "Basis", "orbit_diagram", "period_doubling_points", "find_cycles",
     "lyapunov_spectrum", "maximal_lyapunov", "flow_lyapunov_spectrum", "transverse_lyapunov",
+    "basins", "basin_entropy", "regime_diagram",
 ]
