@@ -7,4 +7,4 @@ ctypedef void (*rhs_fn)(const double *x, const double *p, double *out) noexcept 
 ctypedef void (*jac_fn)(const double *x, const double *p, double *out) noexcept nogil
 ctypedef int64_t (*map_block_fn)(int64_t m, double *x, const double *p, int64_t pstride, int64_t steps,
                                  double escape, int64_t *esc, double *rec,
-                                 int64_t rec_start, int64_t row_stride) noexcept nogil
+                                 int64_t rec_start, int64_t rec_stride) noexcept nogil

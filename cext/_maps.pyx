@@ -14,41 +14,12 @@ from _kernel cimport rhs_fn, map_block_fn
 cnp.import_array()
 
 
-# Recorded steps are advanced in segments of this many steps, all blocks of a
-# segment before the next: the rows being written then stay in cache.
-DEF SEGMENT = 8
-
-
-cdef void _advance_block(map_block_fn block, int64_t dim, int64_t m, double *x, const double *p,
-                         int64_t pstride, int64_t *esc, int64_t done, int64_t steps, double escape,
-                         double *rec, int64_t row_stride) noexcept nogil:
-    """Advance m rows by ``steps`` steps after ``done``; their escape steps become absolute."""
-    cdef int64_t j
-    cdef int64_t alive[64]
-    for j in range(m):
-        alive[j] = esc[j] < 0
-    block(m, x, p, pstride, steps, escape, esc, rec, 0, row_stride)
-    if done:
-        for j in range(m):
-            if alive[j] and esc[j] >= 0:
-                esc[j] += done
-
-
-cdef void _advance_group(map_block_fn block, int64_t lanes, int64_t dim, int64_t n, int64_t b0, int64_t b1,
-                         double *x, const double *p, int64_t pstride, int64_t *esc, int64_t steps,
-                         int64_t transient, double escape, double *rec) noexcept nogil:
-    """Advance blocks b0 .. b1-1: the transient in one go, then the recorded steps by segments."""
-    cdef int64_t b, first, m, length, done = 0
-    cdef double *rows
-    while done < steps:
-        length = transient if done < transient else min(<int64_t> SEGMENT, steps - done)
-        for b in range(b0, b1):
-            first = b * lanes
-            m = lanes if first + lanes <= n else n - first
-            rows = rec + (done - transient) * n * dim + first * dim if done >= transient else NULL
-            _advance_block(block, dim, m, x + first * dim, p + first * pstride, pstride, esc + first,
-                           done, length, escape, rows, n * dim)
-        done += length
+def _aligned_empty(shape):
+    """An uninitialised float64 array of ``shape`` whose data start on a 64-byte boundary."""
+    size = int(np.prod(shape))
+    buffer = np.empty(size + 8)
+    skip = (-buffer.ctypes.data % 64) // 8
+    return buffer[skip:skip + size].reshape(shape)
 
 
 def iterate_batch(uintptr_t block_address, int lanes,
@@ -78,7 +49,7 @@ def iterate_batch(uintptr_t block_address, int lanes,
     -------
     final : (n, dim) float64
     escape_step : (n,) int64, -1 where the orbit stayed bounded
-    recorded : (n, record, dim) float64 view or None
+    recorded : (n, record, dim) float64 or None
     """
     cdef map_block_fn block = <map_block_fn> block_address
     cdef int64_t n = X.shape[0], dim = X.shape[1], npar = P.shape[1]
@@ -92,13 +63,14 @@ def iterate_batch(uintptr_t block_address, int lanes,
     # The orbits advance in place in `final`, blocks of rows at a time.
     cdef cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] final = X.copy()
     cdef cnp.ndarray[cnp.int64_t, ndim=1, mode="c"] escape_step = np.full(n, -1, dtype=np.int64)
-    # Recorded states are stored step-major, (record, n, dim): the lanes of a
-    # block write one contiguous run per step. The caller gets the (n, record,
-    # dim) view.
-    recorded = np.empty((record, n, dim)) if record > 0 and n > 0 else None
+    # Recorded states are stored lane-major, (n, record, dim), as returned: each
+    # orbit's record is one contiguous run, written by the kernel chunk by chunk.
+    # Its start is aligned to 64 bytes, a cache line, for the kernel's
+    # whole-line (non-temporal) stores.
+    recorded = _aligned_empty((n, record, dim)) if record > 0 else None
     cdef double *rec = NULL
     cdef double[:, :, ::1] rec_view
-    if recorded is not None:
+    if recorded is not None and n > 0:
         rec_view = recorded
         rec = &rec_view[0, 0, 0]
     if npar == 0:
@@ -107,26 +79,18 @@ def iterate_batch(uintptr_t block_address, int lanes,
     cdef double *xp = &final[0, 0] if n > 0 else NULL
     cdef const double *pp = &P[0, 0] if npar > 0 else <const double *> &escape
     cdef int64_t *ep = &escape_step[0] if n > 0 else NULL
-    cdef int64_t b, g, first, m, transient = steps - record
+    cdef int64_t b, first, m
     # No more threads than blocks: idle threads only cost start-up and spinning.
     num_threads = max(1, min(num_threads, nblocks))
+    cdef int64_t transient = steps - record, rec_stride = record * dim
     with nogil:
-        if record == 0:
-            # All steps in one go per block, blocks shared out as threads free up.
-            for b in prange(nblocks, schedule="dynamic", num_threads=num_threads):
-                first = b * lanes
-                m = lanes if first + lanes <= n else n - first
-                _advance_block(block, dim, m, xp + first * dim, pp + first * pstride, pstride, ep + first,
-                               0, steps, escape, NULL, 0)
-        else:
-            # Each thread takes a contiguous range of blocks and advances it segment by
-            # segment, with no barrier between segments.
-            for g in prange(num_threads, schedule="static", num_threads=num_threads):
-                _advance_group(block, lanes, dim, n, g * nblocks // num_threads,
-                               (g + 1) * nblocks // num_threads, xp, pp, pstride, ep, steps, transient,
-                               escape, rec)
-    if record > 0:
-        recorded = recorded.transpose(1, 0, 2) if recorded is not None else np.empty((0, record, dim))
+        # Every block in one call, recorded steps included; blocks shared out as threads free up.
+        for b in prange(nblocks, schedule="dynamic", num_threads=num_threads):
+            first = b * lanes
+            m = lanes if first + lanes <= n else n - first
+            # The kernel records each lane's steps after the transient to its own row of `recorded`.
+            block(m, xp + first * dim, pp + first * pstride, pstride, steps, escape, ep + first,
+                  rec + first * rec_stride if rec != NULL else NULL, transient, rec_stride)
     return final, escape_step, recorded
 
 

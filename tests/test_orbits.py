@@ -194,3 +194,36 @@ def test_final_state_is_the_last_inside_at_every_position_in_a_chunk(exponent):
     rec = result.recorded[0, :, 0]
     np.testing.assert_array_equal(rec[: exponent - 1], 2.0 ** np.arange(1, exponent))
     assert np.isnan(rec[exponent - 1:]).all()
+
+
+def test_components_inside_whose_magnitudes_sum_past_the_box_have_not_escaped():
+    # The fast pass flags |x| + |y| >= escape; here every state has |x| = |y| = 0.75
+    # inside |.| < 1 while the sum is 1.5: a false alarm the exact replay must clear.
+    F = ds.Map(("x", "y"), ("-x", "-y"))
+    result = ds.iterate(F, [[0.75, 0.75], [0.75, -0.75]], 50, escape=1.0, record=50)
+    assert result.escape_step.tolist() == [-1, -1]
+    np.testing.assert_array_equal(result.final, [[0.75, 0.75], [0.75, -0.75]])  # 50 steps: even
+    assert np.isfinite(result.recorded).all()
+
+
+@pytest.mark.parametrize("record", [0, 37, 100])
+def test_lanes_escaping_early_in_a_chunk_leave_the_other_lanes_exact(record):
+    # x' = 2x, y' = y/2 is exact in floating point. Lane i starts at x = 2^-i (escapes
+    # |x| < 2 at step i + 1, early or late in a chunk); lanes with x = 0 never escape
+    # and must end, and record, exactly as if no lane had escaped.
+    F = ds.Map(("x", "y"), ("2*x", "y/2"))
+    k = np.arange(80)  # escapes at steps 1 .. 80: before and inside the record
+    X0 = np.column_stack([np.where(k % 3 == 0, 0.0, 2.0 ** -k.astype(float)), np.ones(80)])
+    steps = 100
+    result = ds.iterate(F, X0, steps, escape=2.0, record=record)
+    esc = np.where(k % 3 == 0, -1, k + 1)
+    esc[esc > steps] = -1
+    assert result.escape_step.tolist() == esc.tolist()
+    alive = esc < 0
+    np.testing.assert_array_equal(result.final[alive, 1], 2.0**-steps)
+    np.testing.assert_array_equal(result.final[~alive, 0], 1.0)  # the last state inside
+    np.testing.assert_array_equal(result.final[~alive, 1], 2.0 ** -(esc[~alive] - 1.0))
+    if record:
+        s = np.arange(steps - record + 1, steps + 1)  # the recorded steps
+        expected_y = np.where(s[None, :] < np.where(alive, steps + 1, esc)[:, None], 2.0 ** -s[None, :].astype(float), np.nan)
+        np.testing.assert_array_equal(result.recorded[:, :, 1], expected_y)

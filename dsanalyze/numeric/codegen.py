@@ -9,7 +9,7 @@ Cython drivers in ``cext/``: a handful of functions with fixed signatures
     void    ds_jac(const double *x, const double *p, double *out);   /* row-major dim x dim */
     int64_t ds_map_block(int64_t m, double *x, const double *p, int64_t pstride, int64_t steps,
                          double escape, int64_t *esc, double *rec, int64_t rec_start,
-                         int64_t row_stride);
+                         int64_t rec_stride);
 
 ``ds_map_block`` advances up to ``DS_LANES`` independent orbits, the rows
 ``x[j * DS_DIM + k]`` of the caller's array (parameters ``p[j * pstride + k]``,
@@ -30,11 +30,13 @@ from ..systems import System
 __all__ = ["ABI_VERSION", "LANES", "CHUNK", "generate_source"]
 
 #: Version of the generated-code contract; bump when a signature changes.
-ABI_VERSION = 3
+ABI_VERSION = 4
 #: Orbits advanced together by one call of the block kernel.
 LANES = 32
 #: Steps a block takes between checks for escaped lanes (see ``ds_map_block``).
-CHUNK = 16
+#: 32 rather than 16: half the per-chunk work (W5 and W1 about 2-5% faster);
+#: a multiple of 8 for the 8 x 8 transposes of the recorded tile.
+CHUNK = 32
 
 _MAX_EXPANDED_POWER = 16
 
@@ -131,9 +133,9 @@ def generate_source(system: System) -> str:
     fast_stores = "\n".join(
         f"{indent}xs[{k}][j] = ds_n{k};\n{indent}if (rec) tile[q - 1][{k}][j] = ds_n{k};" for k in range(dim)
     )
-    largest_update = "\n".join(
-        f"{indent}{{ const int64_t b = abs_bits(ds_n{k}); largest[j] = b > largest[j] ? b : largest[j]; }}"
-        for k in range(dim)
+    magnitude = " + ".join(f"fabs(ds_n{k})" for k in range(dim))
+    largest_update = (
+        f"{indent}{{ const int64_t b = bits_of({magnitude}); largest[j] = b > largest[j] ? b : largest[j]; }}"
     )
     checked_stores = "\n".join(
         f"{indent}    xs[{k}][j] = ds_n{k};\n{indent}    kept[{k}][j] = ok ? ds_n{k} : kept[{k}][j];" for k in range(dim)
@@ -169,8 +171,12 @@ void ds_jac(const double *restrict x, {param_decl}, double *restrict out)
    the box |x_k| < escape (or is not finite: NaN fails every comparison) keeps
    its last state inside and records the step in esc[j]; esc[j] < 0 means alive.
    With rec != NULL, the state after step s > rec_start goes to
-   rec[(s-rec_start-1)*row_stride + j*DS_DIM + k] (NaN once escaped): one row of
-   the output per step, the block's lanes side by side in it.
+   rec[j*rec_stride + (s-rec_start-1)*DS_DIM + k] (NaN once escaped): each
+   lane's recorded states are one contiguous run, so a block is recorded in
+   one call and a chunk's states of a lane are one short contiguous write
+   (step-major rows, one per step with the lanes side by side, cost W1 about
+   1 ms more: a call per few steps to keep them in cache, and rows n*dim*8
+   bytes apart that all fall in the same cache sets).
    Returns the number of lanes still alive.
 
    How: the block advances in chunks of DS_CHUNK steps. A chunk first runs
@@ -182,38 +188,124 @@ void ds_jac(const double *restrict x, {param_decl}, double *restrict out)
    state inside. Escapes are rare events, so replays cost little. */
 #define DS_CHUNK {CHUNK}
 
-/* |v| as the bits of a double read as an integer: for non-negative doubles the
-   integer order is the numeric order, and NaN lies above inf, so one integer
-   max tracks "ever outside the box, or not finite" exactly. */
-static inline __attribute__((always_inline)) int64_t abs_bits(double v)
+/* The fast pass tracks, per lane, the largest sum of the magnitudes of the
+   components |x_0| + ... + |x_{{d-1}}| it has seen, as the bits of that double
+   read as an integer: for non-negative doubles the integer order is the
+   numeric order, and NaN lies above inf, so one integer max per step tracks
+   "ever outside the box, or not finite" with no false negative (the sum is at
+   least every |x_k|, and is NaN when one is). It can flag a lane whose sum
+   reached `escape` while every component stayed inside; the replay is exact,
+   so that costs time near the box's edge, never a wrong result. One sum and
+   one max per step are cheaper than a max per component (W5: 0.098 s ->
+   0.087 s), and an integer max, unlike a floating-point one, keeps NaN. */
+static inline __attribute__((always_inline)) int64_t bits_of(double v)
 {{
     int64_t b;
     memcpy(&b, &v, sizeof b);
-    return b & INT64_MAX;
+    return b;
 }}
 
 static inline __attribute__((always_inline)) void
-record_row(double *restrict rec, int64_t s, int64_t m, int64_t rec_start, int64_t row_stride,
+record_row(double *restrict rec, int64_t s, int64_t m, int64_t rec_start, int64_t rec_stride,
            const int64_t *alive, double xs[DS_DIM][DS_LANES])
 {{
-    double *row = rec + (s - rec_start - 1) * row_stride;
+    double *at = rec + (s - rec_start - 1) * DS_DIM;
     for (int64_t j = 0; j < m; ++j)
         for (int k = 0; k < DS_DIM; ++k)
-            row[j * DS_DIM + k] = alive[j] ? xs[k][j] : NAN;
+            at[j * rec_stride + k] = alive[j] ? xs[k][j] : NAN;
+}}
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+/* In: r[i] = row i of an 8 x 8 block of doubles. Out: r[i] = column i. */
+static inline __attribute__((always_inline)) void transpose8(__m512d r[8])
+{{
+    const __m512d t0 = _mm512_unpacklo_pd(r[0], r[1]), t1 = _mm512_unpackhi_pd(r[0], r[1]);
+    const __m512d t2 = _mm512_unpacklo_pd(r[2], r[3]), t3 = _mm512_unpackhi_pd(r[2], r[3]);
+    const __m512d t4 = _mm512_unpacklo_pd(r[4], r[5]), t5 = _mm512_unpackhi_pd(r[4], r[5]);
+    const __m512d t6 = _mm512_unpacklo_pd(r[6], r[7]), t7 = _mm512_unpackhi_pd(r[6], r[7]);
+    const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    const __m512d u0 = _mm512_permutex2var_pd(t0, lo, t2), u1 = _mm512_permutex2var_pd(t1, lo, t3);
+    const __m512d u2 = _mm512_permutex2var_pd(t0, hi, t2), u3 = _mm512_permutex2var_pd(t1, hi, t3);
+    const __m512d u4 = _mm512_permutex2var_pd(t4, lo, t6), u5 = _mm512_permutex2var_pd(t5, lo, t7);
+    const __m512d u6 = _mm512_permutex2var_pd(t4, hi, t6), u7 = _mm512_permutex2var_pd(t5, hi, t7);
+    r[0] = _mm512_shuffle_f64x2(u0, u4, 0x44); r[4] = _mm512_shuffle_f64x2(u0, u4, 0xEE);
+    r[1] = _mm512_shuffle_f64x2(u1, u5, 0x44); r[5] = _mm512_shuffle_f64x2(u1, u5, 0xEE);
+    r[2] = _mm512_shuffle_f64x2(u2, u6, 0x44); r[6] = _mm512_shuffle_f64x2(u2, u6, 0xEE);
+    r[3] = _mm512_shuffle_f64x2(u3, u7, 0x44); r[7] = _mm512_shuffle_f64x2(u3, u7, 0xEE);
+}}
+
+/* A whole chunk recorded with AVX-512: the tile's rows (step, component) are
+   transposed 8 x 8 in registers, so that every store is 8 consecutive doubles
+   of one lane's record (one cache line's worth) rather than 8 scalars. A
+   store that fills an aligned cache line is non-temporal: the records are
+   written once and are usually far larger than the cache, and a normal store
+   would first read the line from memory (the driver aligns the output). */
+static inline __attribute__((always_inline)) void
+record_chunk_avx512(double *restrict at, int64_t m, int64_t rec_stride, const int64_t *alive,
+                    double tile[DS_CHUNK][DS_DIM][DS_LANES])
+{{
+    const double *t = &tile[0][0][0];
+    const __m512d nan = _mm512_set1_pd(NAN);
+    for (int64_t j0 = 0; j0 < m; j0 += 8)
+        for (int r0 = 0; r0 < DS_CHUNK * DS_DIM; r0 += 8) {{
+            __m512d v[8];
+            for (int i = 0; i < 8; ++i) v[i] = _mm512_loadu_pd(t + (r0 + i) * DS_LANES + j0);
+            transpose8(v);
+            for (int64_t i = 0; i < 8 && j0 + i < m; ++i) {{
+                double *dst = at + (j0 + i) * rec_stride + r0;
+                const __m512d value = alive[j0 + i] ? v[i] : nan;
+                if (((uintptr_t)dst & 63) == 0)
+                    _mm512_stream_pd(dst, value); /* a whole line: no read of it first */
+                else
+                    _mm512_storeu_pd(dst, value);
+            }}
+        }}
+}}
+#endif
+
+/* The states of steps q_from..chunk of the chunk after step `done`, from the
+   fast pass's tile, to the records of the recorded steps among them, lane by
+   lane: one contiguous run per lane. */
+static inline __attribute__((always_inline)) void
+record_tile(double *restrict rec, int64_t done, int64_t q_from, int64_t chunk, int64_t m,
+            int64_t rec_start, int64_t rec_stride, const int64_t *alive,
+            double tile[DS_CHUNK][DS_DIM][DS_LANES])
+{{
+    const int64_t q0 = done + q_from > rec_start ? q_from : rec_start - done + 1;
+    if (q0 > chunk)
+        return;
+#if defined(__AVX512F__) && DS_CHUNK % 8 == 0 && DS_LANES % 8 == 0
+    if (q0 == 1 && chunk == DS_CHUNK) {{
+        record_chunk_avx512(rec + (done - rec_start) * DS_DIM, m, rec_stride, alive, tile);
+        return;
+    }}
+#endif
+    for (int64_t j = 0; j < m; ++j) {{
+        double *at = rec + j * rec_stride + (done - rec_start - 1) * DS_DIM;
+        if (alive[j]) {{
+            for (int64_t q = q0; q <= chunk; ++q)
+                for (int k = 0; k < DS_DIM; ++k) at[q * DS_DIM + k] = tile[q - 1][k][j];
+        }} else {{
+            for (int64_t q = q0; q <= chunk; ++q)
+                for (int k = 0; k < DS_DIM; ++k) at[q * DS_DIM + k] = NAN;
+        }}
+    }}
 }}
 
 static inline __attribute__((always_inline)) int64_t
 map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t steps,
           double escape, int64_t *restrict esc, double *restrict rec,
-          int64_t rec_start, int64_t row_stride)
+          int64_t rec_start, int64_t rec_stride)
 {{
     /* Masks are 64-bit integers (the width of a double lane) so the lane loops
        have no control flow. life[j] counts the steps lane j survived. */
-    double xs[DS_DIM][DS_LANES], saved[DS_DIM][DS_LANES], kept[DS_DIM][DS_LANES];
+    double xs[DS_DIM][DS_LANES], saved[DS_DIM][DS_LANES], kept[DS_DIM][DS_LANES], fast_end[DS_DIM][DS_LANES];
     double tile[DS_CHUNK][DS_DIM][DS_LANES]; /* a chunk's states, written out lane by lane */
     double ps[DS_NPAR > 0 ? DS_NPAR : 1][DS_LANES];
     int64_t alive[DS_LANES], life[DS_LANES], largest[DS_LANES];
-    const int64_t escape_bits = abs_bits(escape);
+    const int64_t escape_bits = bits_of(escape);
     for (int j = 0; j < DS_LANES; ++j) {{
         const int64_t src = j < m ? j : 0; /* padding lanes copy the first orbit, dead */
         for (int k = 0; k < DS_DIM; ++k) xs[k][j] = kept[k][j] = x[src * DS_DIM + k];
@@ -247,12 +339,20 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
         int64_t escaped = 0;
         for (int j = 0; j < DS_LANES; ++j) escaped |= alive[j] & (largest[j] >= escape_bits);
         if (escaped) {{
-            for (int j = 0; j < DS_LANES; ++j)
+            /* Replay only until every lane that left the box in the fast pass
+               has been pinned down; the other lanes then take the fast pass's
+               end state, which the replay would only have recomputed. */
+            int64_t leaving[DS_LANES];
+            for (int j = 0; j < DS_LANES; ++j) {{
+                leaving[j] = alive[j] & (largest[j] >= escape_bits);
                 for (int k = 0; k < DS_DIM; ++k) {{
+                    fast_end[k][j] = xs[k][j];
                     xs[k][j] = saved[k][j];
                     kept[k][j] = alive[j] ? saved[k][j] : kept[k][j];
                 }}
-            for (int64_t q = 1; q <= chunk; ++q) {{
+            }}
+            int64_t q = 1;
+            for (; q <= chunk; ++q) {{
                 for (int j = 0; j < DS_LANES; ++j) {{
 {loads}
 {step_body}
@@ -262,19 +362,21 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
                     life[j] += ok;
                 }}
                 if (rec && done + q > rec_start)
-                    record_row(rec, done + q, m, rec_start, row_stride, alive, kept);
+                    record_row(rec, done + q, m, rec_start, rec_stride, alive, kept);
+                int64_t pending = 0;
+                for (int j = 0; j < DS_LANES; ++j) pending |= leaving[j] & alive[j];
+                if (!pending) break;
+            }}
+            if (q < chunk) {{
+                for (int j = 0; j < DS_LANES; ++j) {{
+                    life[j] += alive[j] * (chunk - q);
+                    for (int k = 0; k < DS_DIM; ++k) xs[k][j] = alive[j] ? fast_end[k][j] : xs[k][j];
+                }}
+                if (rec) record_tile(rec, done, q + 1, chunk, m, rec_start, rec_stride, alive, tile);
             }}
         }} else {{
             for (int j = 0; j < DS_LANES; ++j) life[j] += alive[j] * chunk;
-            if (rec && done + chunk > rec_start) {{
-                const int64_t q0 = done >= rec_start ? 1 : rec_start - done + 1;
-                for (int64_t q = q0; q <= chunk; ++q) {{
-                    double *row = rec + (done + q - rec_start - 1) * row_stride;
-                    for (int64_t j = 0; j < m; ++j)
-                        for (int k = 0; k < DS_DIM; ++k)
-                            row[j * DS_DIM + k] = alive[j] ? tile[q - 1][k][j] : NAN;
-                }}
-            }}
+            if (rec) record_tile(rec, done, 1, chunk, m, rec_start, rec_stride, alive, tile);
         }}
         done += chunk;
         int64_t any = 0;
@@ -283,8 +385,12 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
     }}
     if (rec) {{
         for (int64_t s = done + 1; s <= steps; ++s)
-            if (s > rec_start) record_row(rec, s, m, rec_start, row_stride, alive, kept);
+            if (s > rec_start) record_row(rec, s, m, rec_start, rec_stride, alive, kept);
     }}
+#if defined(__AVX512F__)
+    if (rec)
+        _mm_sfence(); /* order the non-temporal stores before the caller reads */
+#endif
     int64_t alive_count = 0;
     for (int j = 0; j < m; ++j) {{
         for (int k = 0; k < DS_DIM; ++k) x[j * DS_DIM + k] = alive[j] ? xs[k][j] : kept[k][j];
@@ -295,13 +401,22 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
 }}
 
 /* The common case, nothing recorded, gets its own copy of the loop, in which
-   the recording branch is gone. */
+   the recording branch is gone. With a record, the steps before it run in that
+   copy too, and the recorded steps after them in chunks that start with the
+   record (whole chunks are recorded with whole-line stores). */
 int64_t ds_map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t steps,
                      double escape, int64_t *restrict esc, double *restrict rec,
-                     int64_t rec_start, int64_t row_stride)
+                     int64_t rec_start, int64_t rec_stride)
 {{
     if (rec == NULL)
         return map_block(m, x, p, pstride, steps, escape, esc, NULL, 0, 0);
-    return map_block(m, x, p, pstride, steps, escape, esc, rec, rec_start, row_stride);
+    if (rec_start > 0)
+        map_block(m, x, p, pstride, rec_start, escape, esc, NULL, 0, 0);
+    int64_t alive_before[DS_LANES];
+    for (int64_t j = 0; j < m; ++j) alive_before[j] = esc[j] < 0;
+    const int64_t alive = map_block(m, x, p, pstride, steps - rec_start, escape, esc, rec, 0, rec_stride);
+    for (int64_t j = 0; j < m; ++j) /* escape steps counted from the start of this call */
+        if (alive_before[j] && esc[j] >= 0) esc[j] += rec_start;
+    return alive;
 }}
 """
