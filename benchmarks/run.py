@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Benchmark dsanalyze against its peers on workloads W1, W4 and W5 (see README.md beside this file).
+"""Benchmark dsanalyze against its peers on workloads W1-W5 (see README.md beside this file).
 
-    python benchmarks/run.py [--workloads W1,W4,W5] [--repeat 7]
+    python benchmarks/run.py [--workloads W1,W2,W3,W4,W5] [--repeat 7]
 
 For each workload every implementation (hand-written C reference, plain NumPy,
 naive numba loops if numba imports, dsanalyze with one and two threads) is run
@@ -54,6 +54,12 @@ W4_TOL = 1e-6  # a bounded orbit "is at" a minimum when within this after W4_STE
 W4_MAX_MISMATCH = 100  # labels allowed to differ from the C reference (last-bit differences on basin boundaries)
 # W5: bounded orbits of the two-factor map.
 W5_SIDE, W5_MU, W5_STEPS, W5_ESCAPE, W5_EXPECTED = 1000, 1.5, 1000, 1e6, 345674
+# W2 / W3: Lyapunov exponents of the Henon map (a, b) = (1.4, 0.3) along one orbit.
+W23_A, W23_B, W23_X0, W23_TRANSIENT = 1.4, 0.3, (0.1, 0.1), 1000
+W2_STEPS, W3_STEPS = 10**7, 10**6
+W2_LAMBDA1, W2_TOL = 0.4192, 0.002  # lambda1 = 0.4192 +- 0.002
+W3_SUM_TOL = 1e-6  # lambda1 + lambda2 = ln b to this
+W23_NUMPY_STEPS = 10**5  # the Python/NumPy loops run this many steps; their time is scaled up (see README)
 
 
 @dataclass
@@ -124,6 +130,26 @@ def reference_w4(lib: ctypes.CDLL, symbol: str) -> Callable[[np.ndarray], np.nda
     return run
 
 
+def reference_w2(lib: ctypes.CDLL) -> Callable[[], float]:
+    f = lib.w2_maximal
+    f.restype = ctypes.c_double
+    f.argtypes = [ctypes.c_double] * 4 + [ctypes.c_int64] * 2
+    return lambda: float(f(*W23_X0, W23_A, W23_B, W23_TRANSIENT, W2_STEPS))
+
+
+def reference_w3(lib: ctypes.CDLL) -> Callable[[], np.ndarray]:
+    f = lib.w3_spectrum
+    f.restype = None
+    f.argtypes = [ctypes.c_double] * 4 + [ctypes.c_int64] * 2 + [ctypes.c_void_p]
+
+    def run() -> np.ndarray:
+        out = np.empty(2)
+        f(*W23_X0, W23_A, W23_B, W23_TRANSIENT, W3_STEPS, out.ctypes.data)
+        return out
+
+    return run
+
+
 def variant(lib: ctypes.CDLL, symbol: str) -> str:
     f = getattr(lib, symbol)
     f.restype = ctypes.c_char_p
@@ -188,6 +214,126 @@ def check_w4(labels: Any, reference: np.ndarray) -> tuple[bool, str]:
 
 def check_w5(count: Any) -> tuple[bool, str]:
     return (count == W5_EXPECTED), (f"ok ({count})" if count == W5_EXPECTED else f"{count} != {W5_EXPECTED}")
+
+
+def check_w2(lam1: Any) -> tuple[bool, str]:
+    lam1 = float(np.asarray(lam1).ravel()[0])
+    ok = abs(lam1 - W2_LAMBDA1) <= W2_TOL
+    return ok, f"{'ok' if ok else 'off'} (lambda1 = {lam1:.5f}; expected {W2_LAMBDA1} +- {W2_TOL})"
+
+
+def check_w3(spectrum: Any) -> tuple[bool, str]:
+    lam = np.asarray(spectrum, dtype=float).ravel()
+    ok1, _ = check_w2(lam[0])
+    err = abs(lam[0] + lam[1] - np.log(W23_B))
+    ok = ok1 and err <= W3_SUM_TOL
+    return ok, (f"{'ok' if ok else 'off'} (lambda = {lam[0]:.5f}, {lam[1]:.5f}; "
+                f"|lambda1 + lambda2 - ln 0.3| = {err:.0e})")
+
+
+# ---------------------------------------------------------------- W2 / W3 peers in Python
+
+
+def numpy_w2(steps: int) -> float:
+    """What a user writes first: a Python loop over the steps, 2 x 2 NumPy algebra, log every step."""
+    a, b = W23_A, W23_B
+    x, y = W23_X0
+    for _ in range(W23_TRANSIENT):
+        x, y = 1.0 - a * x * x + y, b * x
+    v = np.array([1.0, 0.0])
+    total = 0.0
+    for _ in range(steps):
+        J = np.array([[-2.0 * a * x, 1.0], [b, 0.0]])
+        v = J @ v
+        norm = np.linalg.norm(v)
+        total += np.log(norm)
+        v /= norm
+        x, y = 1.0 - a * x * x + y, b * x
+    return total / steps
+
+
+def numpy_w3(steps: int) -> np.ndarray:
+    """The QR method as first written: a Python loop, np.linalg.qr every step, logs of |diag R|."""
+    a, b = W23_A, W23_B
+    x, y = W23_X0
+    for _ in range(W23_TRANSIENT):
+        x, y = 1.0 - a * x * x + y, b * x
+    Q = np.eye(2)
+    total = np.zeros(2)
+    for _ in range(steps):
+        J = np.array([[-2.0 * a * x, 1.0], [b, 0.0]])
+        Q, R = np.linalg.qr(J @ Q)
+        d = np.diag(R)
+        total += np.log(np.abs(d))
+        Q = Q * np.sign(d)  # keep the columns' orientation (R with a positive diagonal)
+        x, y = 1.0 - a * x * x + y, b * x
+    return total / steps
+
+
+def scaled(run: Callable[[], Any], factor: float) -> Callable[[], Any]:
+    """A run whose measured time is multiplied by ``factor`` (extrapolation from fewer steps)."""
+    def timed() -> Any:
+        return run()
+
+    timed.scale = factor  # type: ignore[attr-defined]
+    return timed
+
+
+_NUMBA_W23: dict[str, Callable] = {}
+
+
+def numba_w23():
+    """@njit versions of the naive loops (renormalise and take the log every step), or None."""
+    try:
+        import numba
+    except ImportError as exc:
+        return None, f"numba not importable ({exc}); numba rows skipped (pip install numba in the benchmark env)"
+    if not _NUMBA_W23:
+        @numba.njit(cache=False)
+        def w2(x, y, a, b, transient, steps):
+            for _ in range(transient):
+                x, y = 1.0 - a * x * x + y, b * x
+            vx, vy = 1.0, 0.0
+            total = 0.0
+            for _ in range(steps):
+                vx, vy = -2.0 * a * x * vx + vy, b * vx
+                n = np.sqrt(vx * vx + vy * vy)
+                total += np.log(n)
+                vx /= n
+                vy /= n
+                x, y = 1.0 - a * x * x + y, b * x
+            return total / steps
+
+        @numba.njit(cache=False)
+        def w3(x, y, a, b, transient, steps):
+            for _ in range(transient):
+                x, y = 1.0 - a * x * x + y, b * x
+            ux, uy, wx, wy = 1.0, 0.0, 0.0, 1.0
+            t1 = 0.0
+            t2 = 0.0
+            for _ in range(steps):
+                c = -2.0 * a * x
+                ux, uy = c * ux + uy, b * ux
+                wx, wy = c * wx + wy, b * wx
+                r11 = np.sqrt(ux * ux + uy * uy)
+                ux /= r11
+                uy /= r11
+                r12 = ux * wx + uy * wy
+                wx -= r12 * ux
+                wy -= r12 * uy
+                r22 = np.sqrt(wx * wx + wy * wy)
+                wx /= r22
+                wy /= r22
+                t1 += np.log(r11)
+                t2 += np.log(r22)
+                x, y = 1.0 - a * x * x + y, b * x
+            out = np.empty(2)
+            out[0] = t1 / steps
+            out[1] = t2 / steps
+            return out
+
+        _NUMBA_W23.update(w2=w2, w3=w3)
+    return _NUMBA_W23, f"numba {numba.__version__}"
 
 
 # ---------------------------------------------------------------- workloads
@@ -321,7 +467,55 @@ def setup_w4(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[
     return impls, lambda impl, value: check_w4(value, reference)
 
 
-WORKLOADS = {"W1": setup_w1, "W4": setup_w4, "W5": setup_w5}
+def setup_w2(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[bool, str]]]:
+    import dsanalyze as ds
+
+    lib, build = build_reference("w23")
+    notes.append(f"W2/W3 C reference: {variant(lib, 'w23_variant')}; build {build:.2f} s")
+    factor = W2_STEPS / W23_NUMPY_STEPS
+    impls = [
+        Impl("C reference", reference_w2(lib), first_extra=build),
+        Impl(f"NumPy (Python loop; {W23_NUMPY_STEPS:.0e} steps, time x{factor:g})",
+             scaled(lambda: numpy_w2(W23_NUMPY_STEPS), factor)),
+    ]
+    nb, note = numba_w23()
+    notes.append(note)
+    if nb is not None:
+        impls.append(Impl("numba (naive loop)", lambda: nb["w2"](*W23_X0, W23_A, W23_B, W23_TRANSIENT, W2_STEPS)))
+    model = ds.models.henon()
+    impls.append(Impl("dsanalyze (threads=1)",
+                      lambda: ds.maximal_lyapunov(model, list(W23_X0), W2_STEPS, transient=W23_TRANSIENT,
+                                                  a=W23_A, b=W23_B),
+                      lambda r: r.maximal))
+    notes.append(f"W2/W3 NumPy rows run {W23_NUMPY_STEPS:.0e} steps and their times are multiplied by the step "
+                 "ratio (x100 for W2, x10 for W3): the loop costs the same per step; their checks are on the "
+                 "shorter run (W2 tolerance applied as is)")
+    return impls, lambda impl, value: check_w2(value)
+
+
+def setup_w3(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[bool, str]]]:
+    import dsanalyze as ds
+
+    lib, build = build_reference("w23")
+    factor = W3_STEPS / W23_NUMPY_STEPS
+    impls = [
+        Impl("C reference", reference_w3(lib), first_extra=build),
+        Impl(f"NumPy (Python loop; {W23_NUMPY_STEPS:.0e} steps, time x{factor:g})",
+             scaled(lambda: numpy_w3(W23_NUMPY_STEPS), factor)),
+    ]
+    nb, note = numba_w23()
+    notes.append(note)
+    if nb is not None:
+        impls.append(Impl("numba (naive loop)", lambda: nb["w3"](*W23_X0, W23_A, W23_B, W23_TRANSIENT, W3_STEPS)))
+    model = ds.models.henon()
+    impls.append(Impl("dsanalyze (threads=1)",
+                      lambda: ds.lyapunov_spectrum(model, list(W23_X0), W3_STEPS, transient=W23_TRANSIENT,
+                                                   a=W23_A, b=W23_B),
+                      lambda r: r.exponents))
+    return impls, lambda impl, value: check_w3(value)
+
+
+WORKLOADS = {"W1": setup_w1, "W2": setup_w2, "W3": setup_w3, "W4": setup_w4, "W5": setup_w5}
 
 
 # ---------------------------------------------------------------- timing and table
@@ -329,16 +523,17 @@ WORKLOADS = {"W1": setup_w1, "W4": setup_w4, "W5": setup_w5}
 
 def measure(impls: list[Impl], check: Callable[[Impl, Any], tuple[bool, str]], repeat: int) -> None:
     for impl in impls:  # warm-up = first call (compile / JIT included), checked
+        scale = getattr(impl.run, "scale", 1.0)  # extrapolated rows: time of fewer steps, scaled up
         start = time.perf_counter()
         value = impl.run()
-        impl.first = time.perf_counter() - start + impl.first_extra
+        impl.first = (time.perf_counter() - start) * scale + impl.first_extra
         impl.ok, impl.check = check(impl, impl.result(value))
         del value
     for rep in range(repeat):  # round-robin so that machine noise hits every row alike
         for impl in impls:
             start = time.perf_counter()
             value = impl.run()
-            impl.times.append(time.perf_counter() - start)
+            impl.times.append((time.perf_counter() - start) * getattr(impl.run, "scale", 1.0))
             if rep == repeat - 1:  # the last timed result is checked too
                 ok, message = check(impl, impl.result(value))
                 if impl.ok and not ok:

@@ -1,5 +1,5 @@
 """Matplotlib figures: orbit diagrams, Lyapunov exponents against a parameter, basin images,
-phase portraits of planar flows, cobweb diagrams of 1-D maps.
+phase portraits of planar flows, cobweb diagrams of 1-D maps, regime diagrams of gradient descent.
 
 Every function takes ``ax=None`` (a new figure and Axes are made when it is
 None) and returns the Axes it drew on. Nothing here calls ``plt.show``, so the
@@ -14,7 +14,7 @@ import numpy as np
 from .errors import DimensionError
 from .systems import Flow, Map
 
-__all__ = ["orbit_diagram", "lyapunov_plot", "basin_image", "phase_portrait", "cobweb"]
+__all__ = ["orbit_diagram", "lyapunov_plot", "basin_image", "phase_portrait", "cobweb", "regime_diagram"]
 
 
 def _axes(ax):
@@ -267,4 +267,75 @@ def cobweb(map_1d: Map, x0: float, steps: int, ax=None, *, xlim: Sequence[float]
     ax.set_xlim(float(xlim[0]), float(xlim[1]))
     ax.set_xlabel(str(map_1d.state[0]))
     ax.set_ylabel(f"F({map_1d.state[0]})")
+    return ax
+
+
+#: One colour per :class:`~dsanalyze.numeric.regimes.Regime` code (0..5).
+REGIME_COLOURS = ("#1f77b4", "#17becf", "#2ca02c", "#d62728", "#9467bd", "#7f7f7f")
+
+
+def regime_diagram(diagram, ax=None, *, component: int = 0):
+    """An image of the regimes of a :class:`~dsanalyze.numeric.regimes.RegimeDiagram`.
+
+    The parameter runs along the horizontal axis, the initial condition along
+    the vertical one (its ``component``-th coordinate when the initial
+    conditions are increasing in it, else their index); each cell is coloured
+    by its :class:`~dsanalyze.numeric.regimes.Regime` code, one fixed colour
+    per regime, with a legend of the regimes that occur.
+
+    Parameters
+    ----------
+    diagram : RegimeDiagram
+    ax : matplotlib Axes, optional
+    component : int
+        The coordinate of the initial conditions on the vertical axis.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import dsanalyze as ds
+    >>> from dsanalyze.numeric.regimes import regime_diagram as regimes
+    >>> D = regimes(ds.models.double_well_gd(), "eta", [0.05, 0.28, 0.6], [0.9, 1.3], 300)
+    >>> ax = regime_diagram(D)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['monotone convergence', 'periodic', 'divergent']
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    from .numeric.regimes import Regime
+
+    ax = _axes(ax)
+    codes = np.asarray(diagram.regime)
+    if codes.ndim != 2:
+        raise DimensionError(f"the regime array must be 2-D (values x initial conditions); got shape {codes.shape}")
+    values = np.asarray(diagram.values, dtype=float).ravel()
+    x0s = np.asarray(diagram.x0s, dtype=float).reshape(codes.shape[1], -1)
+
+    def edges(c: np.ndarray) -> tuple[float, float]:
+        if c.size == 1:
+            return float(c[0]) - 0.5, float(c[0]) + 0.5
+        return float(c[0] - (c[1] - c[0]) / 2), float(c[-1] + (c[-1] - c[-2]) / 2)
+
+    column = x0s[:, component] if x0s.shape[1] > component else np.arange(codes.shape[1], dtype=float)
+    if column.size > 1 and not np.all(np.diff(column) > 0):
+        column = np.arange(codes.shape[1], dtype=float)
+        ylabel = "initial condition (index)"
+    else:
+        ylabel = f"initial {component}" if x0s.shape[1] > 1 else "initial condition"
+    if values.size > 1 and not np.all(np.diff(values) > 0):
+        values = np.arange(codes.shape[0], dtype=float)
+    cmap = ListedColormap(REGIME_COLOURS, name="regimes")
+    ax.imshow(codes.T, origin="lower", extent=(*edges(values), *edges(column)), cmap=cmap, vmin=-0.5,
+              vmax=len(REGIME_COLOURS) - 0.5, interpolation="nearest", aspect="auto")
+    present = [r for r in Regime if np.any(codes == int(r))]
+    handles = [Patch(facecolor=REGIME_COLOURS[int(r)], label=r.label) for r in present]
+    ax.legend(handles=handles, loc="best", fontsize="small")
+    ax.set_xlabel(diagram.param)
+    ax.set_ylabel(ylabel)
+    ax.set_title("regime diagram")
     return ax

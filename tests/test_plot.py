@@ -104,3 +104,25 @@ def test_cobweb(tmp_path):
     _save(ax, tmp_path, "cobweb")
     with pytest.raises(ds.errors.DimensionError):
         plot.cobweb(ds.models.henon(), 0.1, 5)
+
+
+def test_regime_diagram_plot(tmp_path):
+    from dsanalyze.numeric.regimes import Regime
+
+    etas = np.array([0.05, 0.24, 0.28, 0.6])
+    D = ds.regime_diagram(ds.models.double_well_gd(), "eta", etas, [0.9, 1.1, 1.3], 600)
+    ax = plot.regime_diagram(D)
+    (image,) = ax.images
+    assert image.get_array().shape == (3, 4)             # initial conditions up, parameter across
+    assert (np.asarray(image.get_array()) == D.regime.T).all()
+    assert image.get_extent() == pytest.approx((0.05 - 0.095, 0.6 + 0.16, 0.8, 1.4))
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert names == [Regime.MONOTONE.label, Regime.CATAPULT.label, Regime.PERIODIC.label, Regime.DIVERGENT.label]
+    assert ax.get_xlabel() == "eta"
+    # one fixed colour per regime, whatever regimes occur
+    colours = [tuple(p.get_facecolor()) for p in ax.get_legend().get_patches()]
+    assert colours[0] == matplotlib.colors.to_rgba(plot.REGIME_COLOURS[0])
+    assert colours[3] == matplotlib.colors.to_rgba(plot.REGIME_COLOURS[5])
+    _save(ax, tmp_path, "regimes")
+    fig, ax2 = plt.subplots()
+    assert plot.regime_diagram(D, ax=ax2) is ax2

@@ -9,6 +9,7 @@ from .lyapunov import (
     flow_transverse_lyapunov, lyapunov_spectrum, lyapunov_spectrum_batch, maximal_lyapunov, transverse_lyapunov,
 )
 from .orbits import IterateResult, evaluate_jacobian, evaluate_rhs, iterate, trajectory
+from .poincare import PoincareBatch, PoincareSection, poincare_section, poincare_section_batch
 from .regimes import Regime, RegimeDiagram, regime_diagram
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "LyapunovResult", "lyapunov_spectrum", "maximal_lyapunov", "lyapunov_spectrum_batch", "transverse_lyapunov",
     "flow_lyapunov_spectrum", "flow_maximal_lyapunov", "flow_lyapunov_spectrum_batch", "flow_transverse_lyapunov",
     "Basins", "Attractor", "AttractorKind", "basins", "basin_entropy", "Regime", "RegimeDiagram", "regime_diagram",
+    "PoincareSection", "PoincareBatch", "poincare_section", "poincare_section_batch",
 ]
