@@ -98,3 +98,12 @@ def test_bad_arguments():
         orbit_diagram(ds.models.lorenz(), "rho", [1.0])
     with pytest.raises(ValueError):
         period_doubling_points(F, "r", 3.5, 3.0, 2)
+
+
+
+def test_period_doubling_points_are_not_captured_by_windows_inside_the_chaos():
+    # The cubic map's cascade: 1, sqrt(5) - 1, then 1.28803 and 1.29923 (Feigenbaum-spaced); a search
+    # range reaching into the chaos (with periodic windows up to 2.2) must still find them.
+    points = period_doubling_points(ds.models.cubic(), "mu", 0.5, 2.2, 3, x0=[0.5])
+    np.testing.assert_allclose(points[:2], [1.0, np.sqrt(5) - 1], atol=1e-8)
+    assert abs(points[2] - 1.28803) < 1e-4

@@ -284,13 +284,15 @@ def period_doubling_points(system: Map, param: Any, lo: float, hi: float, count:
         progress = False
         for j in range(start, count):
             p = periods[j]
+            # The end of the first stretch of period p, and the first period 2p after it: a
+            # later window of period p inside the chaos must not capture the bracket.
             left = np.flatnonzero(label == p)
             if left.size == 0:
                 break
-            i = left[-1]
-            after = np.flatnonzero((label == 2 * p) & (np.arange(values.size) > i))
+            after = np.flatnonzero((label == 2 * p) & (np.arange(values.size) > left[0]))
             if after.size == 0:
                 break
+            i = left[left < after[0]][-1]
             brackets.append((j, values[i], values[after[0]], p))
             start, cur_lo, progress = j + 1, float(values[after[0]]), True
         if not progress:
