@@ -88,3 +88,13 @@ def test_chunks_agree(diagram):
     D = diagram
     D2 = regime_diagram(ds.models.double_well_gd(), "eta", D.values, D.x0s, 1000, chunk=7)
     assert (D2.regime == D.regime).all() and (D2.period == D.period).all()
+
+
+
+def test_slow_oscillating_convergence_just_below_the_flip_is_convergence():
+    # At eta = 0.2484 the multiplier at the minima is 1 - 8 eta = -0.987: orbits converge, oscillating
+    # slowly; they are not period 2 (the 2-cycle exists only for eta > 1/4).
+    G = ds.models.double_well_gd()
+    D = ds.numeric.regime_diagram(G, "eta", [0.2484], np.linspace(0.6, 1.4, 9), steps=1000)
+    assert set(D.period.ravel().tolist()) == {1}
+    assert np.allclose(np.abs(D.final[..., 0]), 1.0, atol=1e-6)

@@ -260,6 +260,7 @@ def _classify(system, loss, x, P, steps, escape, tol, max_period, segment, lyapu
         ok = more.escape_step < 0
         k = _period(more.recorded, int(max_period), tol)
         k[~ok] = -1
+        _settle_slow_convergence(system, more, k, P[bounded], steps, escape, tol, max_period, threads)
         conv = k == 1
         regime[bounded[conv]] = np.where(rose[bounded[conv]], int(Regime.CATAPULT), int(Regime.MONOTONE))
         period[bounded[conv]] = 1
@@ -275,6 +276,37 @@ def _classify(system, loss, x, P, steps, escape, tol, max_period, segment, lyapu
             lyap[open_] = lam
             regime[open_] = np.where(lam > lyapunov_threshold, int(Regime.CHAOTIC), int(Regime.APERIODIC))
     return regime, period, lyap, final
+
+
+def _cycle_width(tail: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Distance between consecutive states of the tail: the size of a k-cycle, 0 at a fixed point."""
+    return np.abs(tail[:, -1, :] - tail[:, -2, :]).max(axis=1)
+
+
+def _settle_slow_convergence(system, more, k, P, steps, escape, tol, max_period, threads, extensions: int = 4):
+    """Re-examine apparent cycles whose size is still shrinking.
+
+    Near a flip (multiplier close to -1) an orbit converging to a fixed point
+    oscillates with slowly decaying amplitude; its tail can pass the period-2
+    test before the period-1 test. Such rows are iterated further (up to
+    ``extensions`` times ``steps``); where the size of the apparent cycle keeps
+    shrinking, the later tail decides. ``more`` and ``k`` are updated in place.
+    """
+    rows = np.flatnonzero(k >= 2)
+    tail = more.recorded.shape[1]
+    for _ in range(extensions):
+        if rows.size == 0:
+            return
+        before = _cycle_width(more.recorded[rows], k[rows])
+        start = more.recorded[rows, -1, :]
+        later = iterate(system, start, steps + tail, P[rows], escape=escape, record=tail, threads=threads)
+        k_later = _period(later.recorded, int(max_period), tol)
+        k_later[later.escape_step >= 0] = -1
+        after = _cycle_width(later.recorded, k_later)
+        more.recorded[rows] = later.recorded
+        k[rows] = k_later
+        shrinking = (k_later >= 2) & (after < 0.9 * before)
+        rows = rows[shrinking]
 
 
 def _finite_time_lyapunov(system, x, P, steps, delta, escape, threads, seed, every: int = 10) -> np.ndarray:
