@@ -150,3 +150,51 @@ cdef inline void _dense(int64_t d, double theta, double h, const double *y, cons
         r4 = diff - h * k7[i] - r3
         r5 = h * (D1 * k1[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * k7[i])
         out[i] = y[i] + theta * (diff + th1 * (r3 + theta * (r4 + th1 * r5)))
+
+
+cdef inline double _trial_step(rhs_fn f, int64_t d, const double *p, const double *y, double h,
+                               const double *k1, double *k2, double *k3, double *k4, double *k5, double *k6,
+                               double *k7, double *ys, double *ynew, double rtol, const double *atol,
+                               int64_t astride, bint *nonfinite) noexcept nogil:
+    """One Dormand-Prince trial step from (y, k1 = f(y)) with step h.
+
+    Fills the stages k2..k7 (k7 = f(ynew), the next k1 by FSAL) and ynew;
+    returns the scaled RMS error estimate and sets ``nonfinite`` when the trial
+    state or its slope overflowed.
+    """
+    cdef int64_t i
+    cdef double err, e, ay, an, sc, r
+    cdef bint bad
+    for i in range(d):
+        ys[i] = y[i] + h * A21 * k1[i]
+    f(ys, p, k2)
+    for i in range(d):
+        ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
+    f(ys, p, k3)
+    for i in range(d):
+        ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
+    f(ys, p, k4)
+    for i in range(d):
+        ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
+    f(ys, p, k5)
+    for i in range(d):
+        ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
+    f(ys, p, k6)
+    for i in range(d):
+        ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
+    f(ynew, p, k7)
+
+    err = 0.0
+    bad = False
+    for i in range(d):
+        e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])
+        ay = fabs(y[i])
+        an = fabs(ynew[i])
+        sc = atol[i * astride] + rtol * (ay if ay > an else an)
+        r = e / sc if sc > 0.0 else (0.0 if e == 0.0 else 1e300)
+        err += r * r
+        if not (isfinite(ynew[i]) and isfinite(k7[i])):
+            bad = True
+    err = sqrt(err / d)
+    nonfinite[0] = bad
+    return err

@@ -41,7 +41,7 @@ from _dopri cimport (
     A21, A31, A32, A41, A42, A43, A51, A52, A53, A54, A61, A62, A63, A64, A65,
     B1, B3, B4, B5, B6, E1, E3, E4, E5, E6, E7, D1, D3, D4, D5, D6, D7,
     SAFETY, FAC_MIN, FAC_MAX, ERR_EXPONENT,
-    _all_finite, _rms_scaled, _too_small, _initial_step, _dense,
+    _all_finite, _rms_scaled, _too_small, _initial_step, _dense, _trial_step,
 )
 
 cnp.import_array()
@@ -176,7 +176,7 @@ cdef int _section(rhs_fn f, int64_t d, const double *x0, const double *p, const 
     cdef double *k7
     cdef double *tmp
     cdef double *swap
-    cdef double t = 0.0, t_new, h = 0.0, e, err, fac, sc, r, ay, an, g0, g1, s, gs
+    cdef double t = 0.0, t_new, h = 0.0, err, fac, g0, g1, s, gs
     cdef int64_t i, found = 0, recorded = 0, nsteps = 0
     cdef bint last, rejected = False, bad, was_nonfinite = False, hit
     cdef int status = _OK
@@ -224,37 +224,7 @@ cdef int _section(rhs_fn f, int64_t d, const double *x0, const double *p, const 
             break
         nsteps += 1
 
-        for i in range(d):
-            ys[i] = y[i] + h * A21 * k1[i]
-        f(ys, p, k2)
-        for i in range(d):
-            ys[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i])
-        f(ys, p, k3)
-        for i in range(d):
-            ys[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
-        f(ys, p, k4)
-        for i in range(d):
-            ys[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
-        f(ys, p, k5)
-        for i in range(d):
-            ys[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
-        f(ys, p, k6)
-        for i in range(d):
-            ynew[i] = y[i] + h * (B1 * k1[i] + B3 * k3[i] + B4 * k4[i] + B5 * k5[i] + B6 * k6[i])
-        f(ynew, p, k7)
-
-        err = 0.0
-        bad = False
-        for i in range(d):
-            e = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])
-            ay = fabs(y[i])
-            an = fabs(ynew[i])
-            sc = atol[i * astride] + rtol * (ay if ay > an else an)
-            r = e / sc if sc > 0.0 else (0.0 if e == 0.0 else 1e300)
-            err += r * r
-            if not (isfinite(ynew[i]) and isfinite(k7[i])):
-                bad = True
-        err = sqrt(err / d)
+        err = _trial_step(f, d, p, y, h, k1, k2, k3, k4, k5, k6, k7, ys, ynew, rtol, atol, astride, &bad)
         if bad or not isfinite(err):
             was_nonfinite = True
             rejected = True
