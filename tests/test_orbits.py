@@ -227,3 +227,15 @@ def test_lanes_escaping_early_in_a_chunk_leave_the_other_lanes_exact(record):
         s = np.arange(steps - record + 1, steps + 1)  # the recorded steps
         expected_y = np.where(s[None, :] < np.where(alive, steps + 1, esc)[:, None], 2.0 ** -s[None, :].astype(float), np.nan)
         np.testing.assert_array_equal(result.recorded[:, :, 1], expected_y)
+
+
+def test_lanes_resting_exactly_on_a_fixed_point_end_the_block_early_with_the_same_result():
+    # x' = x/2 + 1 reaches its fixed point 2 exactly (in floating point) within ~60 steps; once
+    # every live lane of a block rests on a fixed point the block stops, with the same result.
+    F = ds.Map("x", "a*x + 1")
+    settled = ds.iterate(F, [[0.0], [5.0]], 10**9, {"a": 0.5})   # 10^9 steps: only fast if it stops
+    assert settled.escape_step.tolist() == [-1, -1]
+    np.testing.assert_array_equal(settled.final[:, 0], [2.0, 2.0])
+    # A lane still moving (the 2-cycle -3 -> 4 -> -3 of x' = 1 - x) keeps its block going.
+    mixed = ds.iterate(F, [[0.0], [-3.0]], 10**5 + 1, {"a": [0.5, -1.0]})
+    np.testing.assert_array_equal(mixed.final[:, 0], [2.0, 4.0])

@@ -130,6 +130,7 @@ def generate_source(system: System) -> str:
     loads = "\n".join(f"{indent}const double ds_s{k} = xs[{k}][j];" for k in range(dim))
     loads += "".join(f"\n{indent}const double ds_p{k} = ps[{k}][j];" for k in range(npar))
     inside = " & ".join(f"(fabs(ds_n{k}) < escape)" for k in range(dim))
+    moved = " | ".join(f"(bits_of(ds_n{k}) != bits_of(ds_s{k}))" for k in range(dim))
     fast_stores = "\n".join(
         f"{indent}xs[{k}][j] = ds_n{k};\n{indent}if (rec) tile[q - 1][{k}][j] = ds_n{k};" for k in range(dim)
     )
@@ -382,6 +383,21 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
         int64_t any = 0;
         for (int j = 0; j < DS_LANES; ++j) any |= alive[j];
         if (!any) break;
+        if (!rec && done < steps) {{
+            /* Every live lane exactly (bit for bit) on a fixed point stays there
+               for good: the remaining steps change nothing, so skip them. */
+            int64_t moving = 0;
+            for (int j = 0; j < DS_LANES; ++j) {{
+{loads}
+{step_body}
+                moving |= alive[j] & ({moved});
+            }}
+            if (!moving) {{
+                for (int j = 0; j < DS_LANES; ++j) life[j] += alive[j] * (steps - done);
+                done = steps;
+                break;
+            }}
+        }}
     }}
     if (rec) {{
         for (int64_t s = done + 1; s <= steps; ++s)
