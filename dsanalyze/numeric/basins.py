@@ -256,47 +256,16 @@ def _grid_points(axes: tuple[np.ndarray, ...], start: int, stop: int) -> np.ndar
     return np.ascontiguousarray(np.column_stack([a[i] for a, i in zip(axes, idx)]))
 
 
-_SEGMENT = 64  # transient steps between the drops of escaped and exactly fixed orbits
-
-
 def _transient(system: Map, X: np.ndarray, steps: int, params: Any, escape: float, threads: int | None):
     """Indices of the orbits still bounded after ``steps`` steps, and their states.
 
-    Iterates in segments of ``_SEGMENT`` steps; after each, orbits that have
-    escaped, or sit exactly (bit for bit) on a fixed point, leave the batch:
-    every later step would leave them where they are, so the result is that
-    of the full ``steps`` steps, and gradient descent, which lands exactly on
-    its minimum, finishes early.
+    One call of the compiled kernel, which stops a block of orbits early once
+    every orbit in it has escaped or rests exactly on a fixed point (as
+    gradient descent does on its minima), with the result of the full run.
     """
-    n = X.shape[0]
-    out_x = np.empty_like(X)
-    bounded = np.zeros(n, dtype=bool)
-    active = np.arange(n)
-    x = X
-    done = 0
-    while done < steps and active.size:
-        seg = min(_SEGMENT, steps - done)
-        res = iterate(system, x, seg, params, escape=escape, threads=threads)
-        x = res.final
-        inside = res.escape_step < 0
-        if not inside.all():
-            active, x = active[inside], x[inside]
-        done += seg
-        if done < steps and active.size:
-            one = iterate(system, x, 1, params, escape=escape, threads=threads)
-            fixed = one.escape_step < 0
-            for j in range(x.shape[1]):
-                fixed &= one.final[:, j] == x[:, j]
-            # Compact only when it pays: a fixed orbit left in the batch just stays where it is.
-            if np.count_nonzero(fixed) * 8 > fixed.size:
-                out_x[active[fixed]] = x[fixed]
-                bounded[active[fixed]] = True
-                keep = ~fixed
-                active, x = active[keep], x[keep]
-    out_x[active] = x
-    bounded[active] = True
-    alive = np.flatnonzero(bounded)
-    return alive, out_x[alive]
+    res = iterate(system, X, steps, params, escape=escape, threads=threads)
+    alive = np.flatnonzero(res.escape_step < 0)
+    return alive, res.final[alive]
 
 
 def _period(tail: np.ndarray, max_period: int, tol: float) -> np.ndarray:
