@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DimensionError, DsAnalyzeError, ParameterError
+from ..progress import progress
 from ..systems import Map
 from .arguments import parameter_matrix, states
 from .orbits import _require_map, _steps, evaluate_jacobian, iterate
@@ -295,6 +296,7 @@ def basins(
     max_attractors: int = 1000,
     eps: int = 5,
     chunk: int = 1 << 18,
+    show_progress: bool | None = None,
     seed: int = 0,
     threads: int | None = None,
     **param_values: Any,
@@ -335,6 +337,8 @@ def basins(
         :class:`~dsanalyze.errors.DsAnalyzeError` (a continuum of attractors).
     eps : int
         Box side (cells) of the basin entropy (2-D grids only).
+    show_progress : bool, optional
+        A progress bar over the chunks (default: only on a terminal).
     chunk : int
         Initial conditions per batch (2^18 by default: about 15 MB of work
         arrays, cache-friendly; larger batches mean fewer parallel launches).
@@ -401,7 +405,7 @@ def basins(
     raw = np.empty(n, dtype=np.int16)
     tail_len = 2 * max_period
     aperiodic_sample: list[np.ndarray] = []
-    for start in range(0, n, chunk):
+    for start in progress(range(0, n, chunk), desc="basins", unit="chunk", show=show_progress):
         stop = min(n, start + chunk)
         X = block(start, stop)
         alive, x = _transient(system, X, steps, params, escape, threads)

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DsAnalyzeError
+from ..progress import progress
 from ..systems import Map
 from .arguments import states
 from .basins import _period
@@ -116,6 +117,7 @@ def regime_diagram(
     lyapunov_threshold: float = 1e-2,
     rise_tol: float = 1e-12,
     chunk: int = 1 << 14,
+    show_progress: bool | None = None,
     seed: int = 0,
     threads: int | None = None,
 ) -> RegimeDiagram:
@@ -146,6 +148,8 @@ def regime_diagram(
     params : mapping, optional
         Values of the other parameters.
     escape, tol, max_period, segment, lyapunov_steps, delta, lyapunov_threshold, rise_tol : see above
+    show_progress : bool, optional
+        A progress bar over the chunks (default: only on a terminal).
     chunk : int
         Runs per batch: memory stays bounded, as a batch records ``segment``
         states per run (16384 x 100 x dim doubles by default).
@@ -206,7 +210,7 @@ def regime_diagram(
     lyap = np.empty(N)
     final = np.empty((N, dim))
     chunk = max(1, int(chunk))
-    for lo in range(0, N, chunk):
+    for lo in progress(range(0, N, chunk), desc="regimes", unit="chunk", show=show_progress):
         hi = min(N, lo + chunk)
         regime[lo:hi], period[lo:hi], lyap[lo:hi], final[lo:hi] = _classify(
             system, loss, x[lo:hi], P[lo:hi], steps, escape, tol, max_period, segment, lyapunov_steps, delta,
