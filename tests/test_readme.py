@@ -21,6 +21,10 @@ def test_readme_block_runs(index, capsys):
         assert capsys.readouterr().out.strip() == "345674"
     if "sweep" in namespace:
         assert namespace["sweep"].recorded.shape == (2000, 100, 1)
+    if "henon" in namespace and "ring" in namespace:
+        assert abs(namespace["henon"].exponents[0] - 0.4192) < 0.005
+        assert namespace["diagram"].period[0] == 1 and namespace["diagram"].period[-1] == 2
+        assert sum(1 for a in namespace["ring"].attracting() if a.period == 1) == 2
     if "flips" in namespace:
         assert {b.value for b in namespace["flips"] if b.fixed_point.coordinates in ((1,), (-1,))} == {1}
         assert "passed [numeric]" in capsys.readouterr().out
