@@ -198,3 +198,21 @@ cdef inline double _trial_step(rhs_fn f, int64_t d, const double *p, const doubl
     err = sqrt(err / d)
     nonfinite[0] = bad
     return err
+
+
+cdef inline bint _rejected(double err, bint nonfinite, double *h, bint *was_nonfinite) noexcept nogil:
+    """Whether a trial step is rejected; if so, shrink ``h`` for the retry.
+
+    A trial state (or its slope) that overflowed counts as a large error.
+    """
+    cdef double fac
+    if nonfinite or not isfinite(err):
+        was_nonfinite[0] = True
+        h[0] *= FAC_MIN
+        return True
+    was_nonfinite[0] = False
+    if err > 1.0:
+        fac = SAFETY * pow(err, ERR_EXPONENT)
+        h[0] *= fac if fac > FAC_MIN else FAC_MIN
+        return True
+    return False

@@ -41,7 +41,7 @@ from _dopri cimport (
     A21, A31, A32, A41, A42, A43, A51, A52, A53, A54, A61, A62, A63, A64, A65,
     B1, B3, B4, B5, B6, E1, E3, E4, E5, E6, E7, D1, D3, D4, D5, D6, D7,
     SAFETY, FAC_MIN, FAC_MAX, ERR_EXPONENT,
-    _all_finite, _rms_scaled, _too_small, _initial_step, _dense, _trial_step,
+    _all_finite, _rms_scaled, _too_small, _initial_step, _dense, _trial_step, _rejected,
 )
 
 cnp.import_array()
@@ -225,17 +225,7 @@ cdef int _section(rhs_fn f, int64_t d, const double *x0, const double *p, const 
         nsteps += 1
 
         err = _trial_step(f, d, p, y, h, k1, k2, k3, k4, k5, k6, k7, ys, ynew, rtol, atol, astride, &bad)
-        if bad or not isfinite(err):
-            was_nonfinite = True
-            rejected = True
-            h *= FAC_MIN
-            continue
-        was_nonfinite = False
-        if err > 1.0:
-            fac = SAFETY * pow(err, ERR_EXPONENT)
-            if fac < FAC_MIN:
-                fac = FAC_MIN
-            h *= fac
+        if _rejected(err, bad, &h, &was_nonfinite):
             rejected = True
             continue
 
