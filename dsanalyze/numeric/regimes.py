@@ -282,7 +282,7 @@ def _classify(system, loss, x, P, steps, escape, tol, max_period, segment, lyapu
     return regime, period, lyap, final
 
 
-def _cycle_width(tail: np.ndarray, k: np.ndarray) -> np.ndarray:
+def _cycle_width(tail: np.ndarray) -> np.ndarray:
     """Distance between consecutive states of the tail: the size of a k-cycle, 0 at a fixed point."""
     return np.abs(tail[:, -1, :] - tail[:, -2, :]).max(axis=1)
 
@@ -301,12 +301,12 @@ def _settle_slow_convergence(system, more, k, P, steps, escape, tol, max_period,
     for _ in range(extensions):
         if rows.size == 0:
             return
-        before = _cycle_width(more.recorded[rows], k[rows])
+        before = _cycle_width(more.recorded[rows])
         start = more.recorded[rows, -1, :]
         later = iterate(system, start, steps + tail, P[rows], escape=escape, record=tail, threads=threads)
         k_later = _period(later.recorded, int(max_period), tol)
         k_later[later.escape_step >= 0] = -1
-        after = _cycle_width(later.recorded, k_later)
+        after = _cycle_width(later.recorded)
         more.recorded[rows] = later.recorded
         k[rows] = k_later
         shrinking = (k_later >= 2) & (after < 0.9 * before)
