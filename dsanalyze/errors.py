@@ -21,6 +21,9 @@ __all__ = [
     "SymbolicTimeout",
     "NotAFixedPointError",
     "RegionError",
+    "ReportBuildError",
+    "TeXNotFoundWarning",
+    "ModelFileError",
 ]
 
 
@@ -94,3 +97,23 @@ class NotAFixedPointError(DsAnalyzeError, ValueError):
 
 class RegionError(DsAnalyzeError, ValueError):
     """A condition could not be solved exactly for its parameter (SymPy left a ConditionSet)."""
+
+
+class ReportBuildError(DsAnalyzeError, RuntimeError):
+    """LaTeX could not build the report's PDF; ``log_lines`` holds the relevant lines of its log.
+
+    The ``report.tex`` (and ``report.log``) stay in the output directory for inspection.
+    """
+
+    def __init__(self, message: str, log_lines: list[str] | None = None):
+        self.log_lines = list(log_lines or [])
+        detail = "\n".join(self.log_lines)
+        super().__init__(message + (f"\n{detail}" if detail else ""))
+
+
+class TeXNotFoundWarning(UserWarning):
+    """No LaTeX was found: the report's .tex and figures were written, the PDF was not."""
+
+
+class ModelFileError(DsAnalyzeError, ValueError):
+    """A model file could not be read or is malformed; the message names the field (and line)."""

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from tqdm.auto import tqdm
 
-__all__ = ["progress"]
+__all__ = ["progress", "progress_bar"]
 
 T = TypeVar("T")
 
@@ -41,3 +41,16 @@ def progress(items: Iterable[T], *, total: int | None = None, desc: str = "", sh
     if show is None:
         show = sys.stderr.isatty()
     return iter(tqdm(items, total=total, desc=desc, unit=unit, disable=not show, leave=False))
+
+
+def progress_bar(*, total: int, desc: str = "", show: bool | None = None, unit: str = "it") -> tqdm:
+    """A bar to advance by hand (``bar.update(1)``, ``bar.set_description(...)``); use it as a context manager.
+
+    Examples
+    --------
+    >>> with progress_bar(total=2, show=False) as bar:
+    ...     bar.update(2)
+    """
+    if show is None:
+        show = sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit=unit, disable=not show, leave=False)

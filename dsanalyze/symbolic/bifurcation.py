@@ -140,7 +140,7 @@ class Bifurcation:
             else:
                 where.append(f"({', '.join(map(sp.latex, state))}) = ({', '.join(map(sp.latex, self.location))})")
         else:
-            where.append("on " + self.fixed_point.latex())
+            where.append(r"\text{on } " + self.fixed_point.latex())
         where.append(f"\\lambda = {sp.latex(self.multiplier)}")
         for key, symbol in (("l1", r"\ell_1"), ("c", "c")):
             if key in self.extra and self.extra[key] is not None:

@@ -1005,8 +1005,9 @@ class StabilityCondition:
             normal=sampler.normal if self.fixed_point.coordinates is None else None, seed=seed,
         )
         evidence = {"points": points[chosen], "rates": rates, **{f"param_{k}": v for k, v in arrays.items()}}
-        claim = f"{'component' if self.neutral else 'fixed point'} {self.fixed_point.latex()} is stable iff {self.latex()}"
-        return _stability_verdict(claim, self.latex(), predicted[chosen], runs, decided, evidence)
+        claim = (f"{'component' if self.neutral else 'fixed point'} {self.fixed_point.text()} is stable "
+                 f"iff {sp.sstr(self.condition)}")
+        return _stability_verdict(claim, self.condition, predicted[chosen], runs, decided, evidence)
 
 
 def _one_parameter_form(conditions: tuple, assumed: tuple, system: System) -> tuple[tuple, tuple]:
@@ -1149,12 +1150,12 @@ class StabilityRegion:
         if region != self.region:
             return replace(self, region=region).verify(samples=samples, seed=seed, **values)
         param_values, inside = self._sample_values(samples, rng)
-        claim = f"{cond.fixed_point.latex()} is stable iff {self.latex()}"
+        claim = f"{cond.fixed_point.text()} is stable iff {self.parameter} in {sp.sstr(self.region)}"
         if param_values.size == 0:
-            return Verdict.unchecked(claim, self.latex(), "no parameter value to sample in the domain")
+            return Verdict.unchecked(claim, self.region, "no parameter value to sample in the domain")
         name = self.parameter.name
         if name not in {p.name for p in system.params}:
-            return Verdict.unchecked(claim, self.latex(), f"{name} is not a parameter of the system; cannot simulate")
+            return Verdict.unchecked(claim, self.region, f"{name} is not a parameter of the system; cannot simulate")
         given[name] = param_values
         at = dict(cond.at)
         sampler = _PointSampler(system, cond.fixed_point, at)
@@ -1165,7 +1166,7 @@ class StabilityRegion:
         points, ok = sampler.points(rows, rng, None)
         index = np.flatnonzero(ok)
         if index.size == 0:
-            return Verdict.unchecked(claim, self.latex(), "the fixed point is not real at any sampled value")
+            return Verdict.unchecked(claim, self.region, "the fixed point is not real at any sampled value")
         arrays = _rows_to_arrays(system, [rows[i] for i in index])
         rates = _transverse_rates(system, points[index], arrays, cond.neutral)
         decided = np.isfinite(rates) & (np.abs(rates) > 1e-4)
@@ -1175,7 +1176,7 @@ class StabilityRegion:
             normal=sampler.normal if cond.fixed_point.coordinates is None else None, seed=seed,
         )
         evidence = {"values": param_values[index], "points": points[index], "rates": rates}
-        return _stability_verdict(claim, self.latex(), inside[index], runs, decided, evidence)
+        return _stability_verdict(claim, self.region, inside[index], runs, decided, evidence)
 
 
 # ---------------------------------------------------------------------------------------------
