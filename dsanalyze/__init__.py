@@ -1,5 +1,7 @@
 """dsanalyze: SymPy derives the analytic facts of a dynamical system, compiled kernels verify them."""
 from . import errors, models, plot
+from .analysis import Analysis, analyze
+from .modelfile import load_model
 from .numeric import (
     basin_entropy, basins, compile_system, evaluate_jacobian, evaluate_rhs, find_cycles, flow_lyapunov_spectrum,
     integrate, integrate_batch, iterate, lyapunov_spectrum, maximal_lyapunov, orbit_diagram,
@@ -14,7 +16,7 @@ from .verify import Basis, Verdict
 
 __version__ = "0.1.0"
 
-__all__ = ["System", "Map", "Flow", "gd_map", "gradient_flow", "euler_map", "models", "errors", "plot",
+__all__ = ["analyze", "Analysis", "load_model", "System", "Map", "Flow", "gd_map", "gradient_flow", "euler_map", "models", "errors", "plot",
     "compile_system", "iterate", "trajectory", "evaluate_rhs", "evaluate_jacobian", "integrate", "integrate_batch",
     "fixed_points", "linearise", "stability_condition", "stability_region", "bifurcations", "periodic_orbits",
     "is_invariant", "find_invariant_curves", "conserved_quantities", "transformation_factor", "lyapunov_function",

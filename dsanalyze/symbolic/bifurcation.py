@@ -547,6 +547,38 @@ def _coordinates_at(fp: FixedPoint, param: sp.Symbol, value: sp.Expr) -> tuple |
     return tuple(out)
 
 
+def _root_holds(expr: sp.Expr, param: sp.Symbol, value: sp.Expr, system: System, samples: int = 12) -> bool:
+    """Whether ``expr`` vanishes at ``param = value`` (not only after squaring both sides).
+
+    Identically zero: yes. Otherwise it is evaluated at the system's default
+    values of the other parameters when they are all given, else at seeded
+    random values (in (0.1, 3) for positive symbols, (-3, 3) otherwise); the
+    root is kept when it holds at the defaults, or at any random sample.
+    """
+    residual = expr.xreplace({param: value})
+    if residual == 0 or sp.simplify(residual) == 0:
+        return True
+    others = sorted(residual.free_symbols, key=lambda x: x.name)
+    if not others:
+        return abs(complex(sp.N(residual))) < 1e-9
+    defaults = system.defaults
+    if all(o in defaults for o in others):
+        trials = [{o: defaults[o] for o in others}]
+    else:
+        rng = np.random.default_rng(0)
+        trials = [{o: (0.1 + 2.9 * rng.random()) if o.is_positive else (-3 + 6 * rng.random()) for o in others}
+                  for _ in range(samples)]
+    f = sp.lambdify(others, residual, "mpmath")
+    for point in trials:
+        try:
+            r = complex(f(*[point[o] for o in others]))
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+            continue
+        if abs(r) <= 1e-9:
+            return True
+    return False
+
+
 def _valid(fp: FixedPoint, location: tuple | None, param, value) -> bool:
     if location is not None and any(c.is_real is False for c in location):
         return False
@@ -677,6 +709,8 @@ def bifurcations(system: System, param: sp.Symbol | str, fixed_points: Any = Non
                         location = _coordinates_at(fp, param, value)
                         if not _valid(fp, location, param, value) or (fp.coordinates is not None and location is None):
                             continue
+                        if fp.coordinates is not None and not _root_holds(expr, param, value, system):
+                            continue  # a root that solve() brought in by squaring a square root
                         found.append(_make_steady_or_flip(system, fp, param, value, location, tag, f_exprs, Pf, lam))
                 elif tag == "ns":
                     found.extend(_neimark_sacker(system, fp, param, coefficients, lam))
@@ -946,7 +980,10 @@ class _Numeric:
         x = self.point(r)
         if x is None:
             return np.nan
-        return _test_function(self.bif.kind, self.J(x, r), self.is_map, self.neutral)
+        kind = self.bif.kind
+        if kind is BifurcationKind.DEGENERATE and self.is_map and self.bif.multiplier == -1:
+            kind = BifurcationKind.FLIP  # a degenerate flip: the test function of multiplier -1
+        return _test_function(kind, self.J(x, r), self.is_map, self.neutral)
 
 
 def _locate(num: _Numeric, tol: float) -> tuple[float | None, str]:
@@ -985,6 +1022,13 @@ def _locate(num: _Numeric, tol: float) -> tuple[float | None, str]:
                 cand = brentq(num.test, grid[i], grid[i + 1], xtol=1e-15 * scale, rtol=1e-15, maxiter=200)
             if best is None or abs(cand - v) < abs(best - v):
                 best = cand
+    if best is None and kind is BifurcationKind.DEGENERATE:
+        # A degenerate point may touch the critical value without crossing it: check that it is reached at v.
+        at_v = num.test(v)
+        size = float(np.nanmax(np.abs(vals))) if np.any(np.isfinite(vals)) else np.nan
+        if np.isfinite(at_v) and np.isfinite(size) and abs(at_v) <= 1e-9 * max(1.0, size):
+            return float(v), ("the test function touches zero at the value without changing sign "
+                              f"(|test| = {abs(at_v):.1e} there, up to {size:.2g} nearby)")
     if best is None:
         return None, f"the test function does not change sign within {v - width:.6g} .. {v + width:.6g}"
     return float(best), "sign change of the test function along the branch, refined by Brent's method"
