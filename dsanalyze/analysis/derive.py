@@ -308,11 +308,21 @@ def _condition_values(ctx: Context, conditions: sp.Basic) -> dict[str, float] | 
     if not eqs:
         return None
     values = dict(ctx.window.fixed)
+    param = ctx.window.param
     for eq in eqs:
-        if isinstance(eq.lhs, sp.Symbol) and eq.rhs.is_number:
-            values[eq.lhs.name] = float(eq.rhs)
-        elif isinstance(eq.rhs, sp.Symbol) and eq.lhs.is_number:
-            values[eq.rhs.name] = float(eq.lhs)
+        relation = eq.lhs - eq.rhs
+        free = sorted(relation.free_symbols, key=lambda s: s.name)
+        # Solve for the swept parameter given the fixed ones; else for the one symbol left.
+        target = param if param in free else (free[0] if len(free) == 1 else None)
+        if target is None:
+            continue
+        known = {s: values[s.name] for s in free if s is not target and s.name in values}
+        try:
+            roots = [r for r in sp.solve(relation.subs(known), target) if r.is_real]
+        except (NotImplementedError, TypeError, ValueError):
+            roots = []
+        if roots:
+            values[target.name] = float(roots[0])
     return values
 
 
@@ -340,8 +350,12 @@ def invariant_curves_step(ctx: Context) -> None:
         return
     curves = _attempt(ctx, f"invariant curves of degree <= {ctx.degree}",
                       lambda: ctx.system.find_invariant_curves(ctx.degree, timeout=ctx.timeout))
+    outside = []
     for curve in curves or ():
         special = _condition_values(ctx, curve.conditions)
+        if special is not None and not _in_window(ctx.window, special):
+            outside.append(f"{sp.sstr(curve.expression)} = 0 when {sp.sstr(curve.conditions)}")
+            continue
         samples = [special] if special is not None else ctx.samples
         verdicts = []
         for values in samples:
@@ -354,6 +368,21 @@ def invariant_curves_step(ctx: Context) -> None:
         if isinstance(ctx.system, Map) and special is None and curve.degree == 2 and not curve.free \
                 and not ctx.system._made_of_fixed_points(curve.expression):
             _induced_map(ctx, curve)
+    if outside:
+        ctx.note(f"{len(outside)} invariant curve(s) exist only at special parameter values outside the window "
+                 f"and are not checked here: " + "; ".join(outside))
+
+
+def _in_window(window: Window, values: dict[str, float]) -> bool:
+    """Whether special parameter values lie inside the swept range (ends excluded) and agree with the fixed values."""
+    for name, value in values.items():
+        if window.param is not None and name == window.param.name:
+            lo, hi = window.param_range
+            if not lo < value < hi:
+                return False
+        elif name in window.fixed and abs(window.fixed[name] - value) > 1e-12 * max(1.0, abs(value)):
+            return False
+    return True
 
 
 def _induced_map(ctx: Context, curve: Any) -> None:
