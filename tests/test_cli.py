@@ -41,3 +41,92 @@ def test_console_script_runs():
     assert "x' = r*x*(1 - x)" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "dsanalyze", "frobnicate"], capture_output=True, text=True)
     assert bad.returncode == 2
+
+
+# ---- dsanalyze report ---------------------------------------------------------------------
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+from dsanalyze.analysis import Analysis, Finding, resolve_window  # noqa: E402
+from dsanalyze.report.build import find_latex  # noqa: E402
+from dsanalyze.verify import Basis, Verdict  # noqa: E402
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_report_of_a_library_model(tmp_path, capsys):
+    assert main(["report", "logistic", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    built = "report.pdf" if find_latex() else "report.tex"
+    assert f"{built}: 37 checks: 37 passed, 0 failed, 0 unchecked" in out
+    assert (tmp_path / built).exists()
+
+
+@pytest.mark.parametrize("name", ["double-well-gd", "henon", "sir"])
+def test_report_works_on_library_models(name, tmp_path, capsys):
+    assert main(["report", name, "-o", str(tmp_path), "--no-pdf"]) == 0
+    assert "0 failed" in capsys.readouterr().out
+    assert "\\section{Verification}" in (tmp_path / "report.tex").read_text()
+
+
+@pytest.mark.slow
+def test_report_of_ring_gd(tmp_path, capsys):
+    assert main(["report", "ring-gd", "-o", str(tmp_path)]) == 0
+
+
+def test_report_of_a_model_file_with_a_loss(tmp_path, capsys):
+    assert main(["report", str(EXAMPLES / "quartic_loss.toml"), "-o", str(tmp_path), "--range", "0.1", "1.3"]) == 0
+    out = capsys.readouterr().out
+    assert "0 failed, 0 unchecked" in out
+    tex = (tmp_path / "report.tex").read_text()
+    assert "swept over $[0.1, 1.3]$" in tex
+
+
+def test_report_refuses_a_hostile_model_file_with_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hostile = tmp_path / "evil.toml"
+    hostile.write_text('name = "e"\nkind = "map"\nstate = ["x"]\n[equations]\n'
+                       'x = "__import__(\'os\').system(\'touch PWNED\')"\n')
+    assert main(["report", str(hostile), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "field 'equations.x', line 5: call of" in err
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "no-such-model", "-o", "x"], "no model called 'no-such-model'"),
+    (["report", "missing.toml", "-o", "x"], "cannot read the model file missing.toml"),
+    (["report", "logistic", "-o", "x", "--param", "q"], "q is not a parameter"),
+    (["report", "logistic", "-o", "x", "--range", "2", "1"], "lo <= hi"),
+    (["report", "logistic", "-o", "x", "--timeout", "-1"], "--timeout must be a positive"),
+])
+def test_report_bad_input_exits_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def _failing_analysis(*args, **kwargs):
+    system = args[0]
+    bad = Verdict("x = 2 is fixed", 0.0, 1.0, 1e-12, False, Basis.NUMERIC)
+    return Analysis(system, resolve_window(system), [Finding("Fixed points", "x = 2", "x = 2", None, (bad,))])
+
+
+def test_report_exits_1_when_a_verdict_fails(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("dsanalyze.analysis.analyze", _failing_analysis)
+    assert main(["report", "logistic", "-o", str(tmp_path), "--no-pdf"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(find_latex() is None, reason="TeX Live is not installed")
+def test_report_exits_3_when_latex_fails(tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        a = _failing_analysis(*args)
+        a.findings[0] = Finding("Fixed points", "x", r"\undefinedmacro", None, ())
+        return a
+
+    monkeypatch.setattr("dsanalyze.analysis.analyze", broken)
+    assert main(["report", "logistic", "-o", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "Undefined control sequence" in err and (tmp_path / "report.tex").exists()

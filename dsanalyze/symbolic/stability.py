@@ -718,12 +718,17 @@ def _parameter_rows(system: System, given: Mapping[str, Any], count: int, rng, w
                 row[p.name] = float(a[i if a.size > 1 else 0])
             elif p.name in fixed_by_name and sp.sympify(fixed_by_name[p.name]).is_number:
                 row[p.name] = float(fixed_by_name[p.name])
-            elif p.name in defaults:
+            elif p.name in defaults and not _in_window(p, window):
                 row[p.name] = defaults[p.name]
             else:
                 row[p.name] = float(rng.uniform(*_window_for(p, window)))
         rows.append(row)
     return rows, explicit
+
+
+def _in_window(p: sp.Symbol, window: Mapping | None) -> bool:
+    """Whether the caller gave a window to draw ``p`` from (it then wins over p's default)."""
+    return bool(window) and any((k.name if isinstance(k, sp.Symbol) else str(k)) == p.name for k in window)
 
 
 def _rows_to_arrays(system: System, rows: list[dict]) -> dict[str, np.ndarray]:
@@ -978,12 +983,13 @@ class StabilityCondition:
                 ok[i] = False
         index = np.flatnonzero(ok)
         if index.size == 0:
-            return Verdict.unchecked(f"stability condition {self}", self.latex(),
+            return Verdict.unchecked(f"stability condition {self}", self.condition,
                                      "no sample of the parameters gave a real fixed point to test")
         arrays = _rows_to_arrays(system, [rows[i] for i in index])
         rates = _transverse_rates(system, points[index], arrays, self.neutral)
         # Too close to the boundary to decide in a reasonable horizon: |log rho| or |max Re lambda| <= 1e-3.
-        decided = np.isfinite(rates) & (np.abs(rates) > 1e-3)
+        # A superstable point (a multiplier 0, rate -inf) is decided: stable.
+        decided = (np.isfinite(rates) & (np.abs(rates) > 1e-3)) | (rates == -np.inf)
         chosen = index
         if not explicit:
             inside = [k for k in range(index.size) if decided[k] and predicted[index[k]]]
@@ -993,7 +999,7 @@ class StabilityCondition:
             take_out = outside[: samples - len(take_in)]
             pick = np.array(sorted(take_in + take_out), dtype=int)
             if pick.size == 0:
-                return Verdict.unchecked(f"stability condition {self}", self.latex(),
+                return Verdict.unchecked(f"stability condition {self}", self.condition,
                                          "every drawn sample lay too close to the stability boundary")
             chosen = index[pick]
             rates = rates[pick]
