@@ -61,7 +61,7 @@ def analyze(system: System, param: Any = None, ranges: Mapping[str, Any] | None 
     >>> import dsanalyze as ds
     >>> a = ds.analyze(ds.models.logistic(), figures=False)
     >>> [f.title for f in a.section("Bifurcations")]
-    ['transcritical at r = 1 (multiplier 1)', 'flip at r = -1 (multiplier -1)', 'flip at r = 3 (multiplier -1)']
+    ['transcritical at r = 1 (multiplier 1)', 'supercritical flip at r = -1 (multiplier -1)', 'supercritical flip at r = 3 (multiplier -1)']
     >>> a.passed
     True
     """
