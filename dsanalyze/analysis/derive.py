@@ -113,6 +113,15 @@ def _component_point(fp: FixedPoint, ctx: Context, value_of: sp.Expr | None = No
     return candidates[0] if candidates else None
 
 
+def condition_text(condition: sp.Basic) -> str:
+    """A Boolean in words: ``mu > 0 and mu*(u**2 + v**2) < 2``."""
+    if isinstance(condition, sp.And):
+        return " and ".join(condition_text(a) for a in condition.args)
+    if isinstance(condition, sp.Or):
+        return " or ".join(f"({condition_text(a)})" for a in condition.args)
+    return sp.sstr(condition)
+
+
 def region_text(region: sp.Set, param: sp.Symbol) -> str:
     """A union of intervals in words: ``1 < mu < -1 + sqrt(5)``, ``mu > 3``, ``no value``."""
     if region is sp.S.EmptySet:
@@ -235,7 +244,7 @@ def stability_step(ctx: Context) -> None:
                                lambda: cond.verify(seed=ctx.seed, window=window if w.param.name not in v else None, **v)
                                if w.param is not None else cond.verify(seed=ctx.seed, **v))
         title = {sp.true: "is always stable", sp.false: "is never stable"}.get(
-            cond.condition, f"is stable iff {sp.sstr(cond.condition)}")
+            cond.condition, f"is stable iff {condition_text(cond.condition)}")
         ctx.add("Stability", f"{fp.text()} {title}", cond.latex(), cond, verdicts)
         if w.param is None or fp.coordinates is None or cond.condition in (sp.true, sp.false):
             continue

@@ -97,7 +97,7 @@ def render_tex(analysis, *, title: str | None = None, figure_files: dict[str, st
         if not found:
             continue
         sections.append({"name": name, "findings": [
-            {"title": escape(f.title[:1].upper() + f.title[1:]), "latex": f.latex,
+            {"title": escape(f.title), "latex": f.latex,
              "text": escape(f.text), "rows": numbers.get(id(f), "")}
             for f in found
         ]})
