@@ -136,3 +136,13 @@ def test_curve_exponent_check_fails_on_a_wrong_claim(two_factor):
     verdict = curve_lyapunov(two_factor.system, curve, wrong, {"mu": 1.1})
     assert verdict.passed is False and verdict.measured == pytest.approx(np.log(3), abs=1e-3)
     assert curve_lyapunov(two_factor.system, curve, dynamics, {"mu": 1.1}).passed
+
+
+def test_sir_threshold_and_conserved_population():
+    a = ds.analyze(ds.models.sir(), figures=False)
+    S, I, R = a.system.state
+    beta, gamma = a.system.params
+    assert [f.result.expression for f in a.section("Conserved quantities")] == [S + I + R]
+    (disease_free,) = [f.result for f in a.section("Stability")]
+    assert disease_free.condition == (gamma > beta * S)  # R0 = beta S / gamma < 1
+    assert a.passed and not a.unchecked

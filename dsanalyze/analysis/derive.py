@@ -79,30 +79,37 @@ def _check(ctx: Context, claim: str, fn: Callable[[], Any]) -> list[Verdict]:
 def _component_point(fp: FixedPoint, ctx: Context, value_of: sp.Expr | None = None) -> dict[str, float] | None:
     """A point of a parametrised component (as ``{state name: value}``), inside the box.
 
-    With ``value_of`` (an expression in the state, e.g. a bifurcation value
-    2/(u^2 + v^2)), prefer a point where it falls inside the parameter range.
+    Free symbols that are state variables take values inside the box, others
+    a few values around 1. With ``value_of`` (an expression in the state,
+    e.g. a bifurcation value 2/(u^2 + v^2)), prefer a point where it falls
+    inside the parameter range.
     """
-    if fp.parametrisation is None or len(fp.free) != 1:
+    if fp.parametrisation is None or not fp.free:
         return None
-    (t,) = fp.free
-    box = ctx.window.box_of(ctx.system)
-    fixed = {sp.Symbol(k): v for k, v in ctx.window.fixed.items()}
+    box = dict(zip(ctx.system.state, ctx.window.box_of(ctx.system)))
+    fixed = {p: ctx.window.fixed[p.name] for p in ctx.system.params if p.name in ctx.window.fixed}
+
+    def trial_values(symbol):
+        if symbol in box:
+            lo, hi = box[symbol]
+            return [lo + f * (hi - lo) for f in (0.37, 0.6, 0.2, 0.8)]
+        return [1.2, 0.8, 1.5, 0.6, 0.3, 2.0, -1.2, -0.8]
+
     candidates = []
-    for tv in (1.2, 0.8, 1.5, 0.6, 0.3, 2.0, -1.2, -0.8):
+    for combo in itertools.islice(itertools.product(*(trial_values(f) for f in fp.free)), 64):
+        at = {**fixed, **dict(zip(fp.free, combo))}
         try:
-            coords = [complex(sp.N(c.subs(t, tv).subs({p: fixed.get(sp.Symbol(p.name), p) for p in c.free_symbols
-                                                          if p != t}))) for c in fp.parametrisation]
+            coords = [complex(sp.N(c.xreplace(at))) for c in fp.parametrisation]
         except (TypeError, ValueError, ZeroDivisionError):
             continue
         if any(abs(c.imag) > 1e-12 or not np.isfinite(c.real) for c in coords):
             continue
         point = {s.name: c.real for s, c in zip(ctx.system.state, coords)}
-        if not all(lo <= point[s.name] <= hi for s, (lo, hi) in zip(ctx.system.state, box)):
+        if not all(lo <= point[s.name] <= hi for s, (lo, hi) in box.items()):
             continue
         if value_of is not None and ctx.window.param_range is not None:
             try:
-                value = float(value_of.subs({s: point[s.name] for s in ctx.system.state}).subs(
-                    {sp.Symbol(k): v for k, v in ctx.window.fixed.items()}))
+                value = float(value_of.xreplace({s: point[s.name] for s in ctx.system.state}).xreplace(fixed))
             except (TypeError, ValueError):
                 continue
             lo, hi = ctx.window.param_range
@@ -423,7 +430,7 @@ def conserved_step(ctx: Context) -> None:
     if isinstance(system, Flow):
         found = _attempt(ctx, "conserved quantities",
                          lambda: system.conserved_quantities(ctx.degree, timeout=ctx.timeout))
-        for c in found or ():
+        for c in _independent(found or (), system.state):
             verdicts = []
             for values in ctx.samples:
                 verdicts += _check(ctx, f"{sp.sstr(c.expression)} is conserved",
@@ -452,6 +459,19 @@ def conserved_step(ctx: Context) -> None:
             verdicts += _check(ctx, "transformation factor", lambda: factor.verify(seed=ctx.seed, **values))
         ctx.add("Conserved quantities", f"the map multiplies {sp.sstr(c.expression)} by {sp.sstr(factor.factor)}",
                 factor.latex(), factor, verdicts)
+
+
+def _independent(quantities, state) -> list:
+    """The quantities by degree, without powers of earlier ones ((S + I + R)^2 after S + I + R)."""
+    ordered = sorted(quantities, key=lambda c: sp.Poly(c.expression, *state).total_degree())
+    kept = []
+    for c in ordered:
+        degree = sp.Poly(c.expression, *state).total_degree()
+        if any(sp.expand(c.expression - k.expression ** n) == 0 or sp.expand(c.expression + k.expression ** n) == 0
+               for k in kept for n in range(2, degree + 1)):
+            continue
+        kept.append(c)
+    return kept
 
 
 def _candidate_subspaces(system: System) -> list[tuple[str, dict]]:
