@@ -195,19 +195,29 @@ def _linearisation_verdict(ctx: Context, lin: Any, fp: FixedPoint, values: dict[
         if point is None:
             return Verdict.unchecked(claim, None, "no real point of the component in the box")
     at = {**subs, **{s: point[s.name] for s in system.state}}
+    x = np.array([[point[s.name] for s in system.state]])
+    P = {p.name: values[p.name] for p in system.params}
+    J = evaluate_jacobian(system, x, P)[0]
+    where = ", ".join(f"{k} = {v:g}" for k, v in values.items())
     predicted = []
     for ev, mult in eigen.items():
         predicted += [complex(sp.N(ev.subs(at)))] * int(mult)
     if not lin.eigenvalues_complete or len(predicted) != system.dim:
-        return Verdict.unchecked(claim, None, "the exact eigenvalues are not all in closed form")
-    x = np.array([[point[s.name] for s in system.state]])
-    P = {p.name: values[p.name] for p in system.params}
-    J = evaluate_jacobian(system, x, P)[0]
+        # No closed form for every root: compare the characteristic polynomial's coefficients instead.
+        from ..symbolic.linearisation import LAMBDA
+
+        poly = sp.Poly(sp.expand(lin.characteristic_polynomial), LAMBDA)
+        exact = np.array([complex(sp.N(c.subs(at))) for c in poly.all_coeffs()])
+        exact = exact / exact[0]
+        numeric = np.poly(J)
+        error = float(np.max(np.abs(exact - numeric)) / max(1.0, float(np.max(np.abs(numeric)))))
+        return Verdict(f"characteristic polynomial of the Jacobian at {fp.text()} at {where}",
+                       _format_complex(exact), _format_complex(numeric), 1e-10, error <= 1e-10, Basis.NUMERIC,
+                       note=f"coefficients of det(lambda I - J), compiled Jacobian; relative error {error:.1e}")
     measured = np.linalg.eigvals(J)
     pred = np.sort_complex(np.array(predicted))
     meas = np.sort_complex(measured)
     error = float(np.max(np.abs(pred - meas)) / max(1.0, float(np.max(np.abs(meas)))))
-    where = ", ".join(f"{k} = {v:g}" for k, v in values.items())
     return Verdict(f"{claim} at {where}", _format_complex(pred), _format_complex(meas), 1e-10, error <= 1e-10,
                    Basis.NUMERIC, note=f"compiled Jacobian at ({', '.join(f'{point[s.name]:.6g}' for s in system.state)})"
                    f"; relative error {error:.1e}")
@@ -273,8 +283,19 @@ def bifurcation_step(ctx: Context) -> None:
         return
     found = _attempt(ctx, f"bifurcations in {w.param}",
                      lambda: ctx.system.bifurcations(w.param, ctx.fixed_points, timeout=ctx.timeout))
+    if found is None and w.fixed:
+        # With the other parameters at their fixed values the algebra is often within reach.
+        at = {k: sp.nsimplify(v) for k, v in w.fixed.items()}
+        system = ctx.system.subs(at)
+        where = ", ".join(f"{k} = {v}" for k, v in at.items())
+        points = _attempt(ctx, f"fixed points at {where}", lambda: system.fixed_points(timeout=ctx.timeout))
+        if points:
+            found = _attempt(ctx, f"bifurcations in {w.param} at {where}",
+                             lambda: system.bifurcations(w.param, points, timeout=ctx.timeout))
+            if found:
+                ctx.note(f"bifurcations in {w.param} derived at {where}")
     for b in found or ():
-        values = dict(w.fixed)
+        values = {k: v for k, v in w.fixed.items() if k in {p.name for p in b.fixed_point.system.params}}
         if b.fixed_point.coordinates is None:
             point = _component_point(b.fixed_point, ctx, b.value)
             if point is None:
@@ -431,8 +452,13 @@ def conserved_step(ctx: Context) -> None:
         found = _attempt(ctx, "conserved quantities",
                          lambda: system.conserved_quantities(ctx.degree, timeout=ctx.timeout))
         for c in _independent(found or (), system.state):
+            special = _condition_values(ctx, c.conditions)
+            if special is not None and not _in_window(ctx.window, special):
+                ctx.note(f"{sp.sstr(c.expression)} is conserved only when {sp.sstr(c.conditions)}, "
+                         "outside the window: not checked here")
+                continue
             verdicts = []
-            for values in ctx.samples:
+            for values in ([special] if special is not None else ctx.samples):
                 verdicts += _check(ctx, f"{sp.sstr(c.expression)} is conserved",
                                    lambda: c.verify(seed=ctx.seed, **values))
             ctx.add("Conserved quantities", f"{sp.sstr(c.expression)} is conserved", c.latex(), c, verdicts)

@@ -27,9 +27,16 @@ def can_interrupt() -> bool:
 _active: list[tuple[float, str, float]] = []  # (deadline, step, seconds) of the budgets running now
 
 
+#: After a deadline the timer fires again at this interval, in case SymPy caught the first error.
+_REPEAT = 0.2
+
+
 def _expired(signum, frame):
+    if not _active:
+        return
     deadline, step, seconds = min(_active)
-    raise SymbolicTimeout(step, seconds)
+    if time.monotonic() >= deadline:
+        raise SymbolicTimeout(step, seconds)
 
 
 @contextmanager
@@ -61,14 +68,14 @@ def time_limit(seconds: float | None, step: str) -> Iterator[None]:
     if outermost:
         previous_handler = signal.signal(signal.SIGALRM, _expired)
     _active.append(entry)
-    signal.setitimer(signal.ITIMER_REAL, max(min(_active)[0] - time.monotonic(), 1e-6))
+    # Repeating: some SymPy code catches every exception, and would swallow a single interrupt.
+    signal.setitimer(signal.ITIMER_REAL, max(min(_active)[0] - time.monotonic(), 1e-6), _REPEAT)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         _active.remove(entry)
         if _active:
-            signal.setitimer(signal.ITIMER_REAL, max(min(_active)[0] - time.monotonic(), 1e-6))
-        else:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_REAL, max(min(_active)[0] - time.monotonic(), 1e-6), _REPEAT)
         if outermost:
             signal.signal(signal.SIGALRM, previous_handler)
