@@ -27,12 +27,18 @@ tasks spread over threads with ``prange``:
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.math cimport exp, log, sqrt, fabs, isfinite
+from libc.math cimport exp, log, sqrt, fabs, isfinite, tanh
 from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 
 cnp.import_array()
+
+cdef extern from "_training_exp.h" nogil:
+    double ds_exp_nonpositive(double x) noexcept
+    void ds_sigmoid_block(const double *z, double *a, double *d1, double *d2, int64_t n) noexcept
+    double ds_softmax_block(const double *z, const double *y, int64_t ystride, double *p, double *sy, double *m,
+                            double *t, int64_t nout, int64_t nb) noexcept
 
 # Hidden activations and losses, as the Python layer numbers them.
 SIGMOID = 0
@@ -63,261 +69,294 @@ cdef struct Net:
 
 
 cdef struct Data:
-    const double *X     # (N, n_0)
-    const double *Y     # (N, n_L)
+    const double *X     # inputs, feature-major: (n_0, N), row j holds feature j of every sample
+    const double *Y     # targets, feature-major: (n_L, N)
     int64_t N
 
 
-# ---------------------------------------------------------------------------------------------- activations
-
-cdef inline double _act(int act, double z) noexcept nogil:
-    if act == 0:
-        if z >= 0.0:
-            return 1.0 / (1.0 + exp(-z))
-        return exp(z) / (1.0 + exp(z))
-    if act == 1:
-        if fabs(z) > 20.0:
-            return 1.0 if z > 0.0 else -1.0
-        return 1.0 - 2.0 / (exp(2.0 * z) + 1.0)
-    return z if z > 0.0 else 0.0
-
-
-cdef inline double _d1(int act, double z, double a) noexcept nogil:
-    """sigma'(z), from z and a = sigma(z)."""
-    if act == 0:
-        return a * (1.0 - a)
-    if act == 1:
-        return 1.0 - a * a
-    return 1.0 if z > 0.0 else 0.0
-
-
-cdef inline double _d2(int act, double z, double a) noexcept nogil:
-    """sigma''(z)."""
-    if act == 0:
-        return a * (1.0 - a) * (1.0 - 2.0 * a)
-    if act == 1:
-        return -2.0 * a * (1.0 - a * a)
-    return 0.0
-
-
-# ---------------------------------------------------------------------------------------------- one sample
+# ---------------------------------------------------------------------------------------------- a batch of samples
+#
+# Activations are stored feature-major, one row of nb samples per unit, so the
+# inner loops run over samples: independent, contiguous, vectorisable (axpy for
+# the forward pass, dot products with four accumulators for the weight sums).
 
 cdef struct Work:
-    double *z       # pre-activations (U)
-    double *a       # activations (U); the output layer's are the logits / outputs
-    double *d       # dL/dz (U)
-    double *ga      # dL/da of hidden units (U)
-    double *p       # softmax probabilities (n_L)
+    double *z       # pre-activations (U x nb); the output layer's are the logits / outputs
+    double *a       # hidden activations (U x nb)
+    double *d1      # sigma'(z) of hidden units
+    double *d2      # sigma''(z) of hidden units
+    double *d       # dL/dz (U x nb)
+    double *ga      # dL/da of hidden units (U x nb)
+    double *p       # softmax probabilities (n_L x nb)
+    double *sy      # sum of the targets of each sample (nb)
+    double *tmp     # per-sample scratch (nb)
+    double *tmp2
     double *Rz
     double *Ra
     double *Rd
-    double sy       # sum of the targets (cross-entropy)
+    int64_t nb      # samples in the current batch (row stride of the buffers)
 
 
-cdef inline double _forward(Net *net, const double *theta, const double *x, const double *y,
-                            Work *w) noexcept nogil:
-    """Forward pass of one sample; returns its loss and fills z, a (and p)."""
-    cdef int64_t l, i, j, nin, nout, L = net.L
-    cdef const double *ain
+cdef inline double _dot(const double *x, const double *y, int64_t n) noexcept nogil:
+    """x . y with four independent partial sums (no serial dependency chain)."""
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef int64_t i = 0
+    while i + 4 <= n:
+        s0 = s0 + x[i] * y[i]
+        s1 = s1 + x[i + 1] * y[i + 1]
+        s2 = s2 + x[i + 2] * y[i + 2]
+        s3 = s3 + x[i + 3] * y[i + 3]
+        i += 4
+    while i < n:
+        s0 = s0 + x[i] * y[i]
+        i += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline double _sum(const double *x, int64_t n) noexcept nogil:
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef int64_t i = 0
+    while i + 4 <= n:
+        s0 = s0 + x[i]
+        s1 = s1 + x[i + 1]
+        s2 = s2 + x[i + 2]
+        s3 = s3 + x[i + 3]
+        i += 4
+    while i < n:
+        s0 = s0 + x[i]
+        i += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline void _axpy(double alpha, const double *x, double *y, int64_t n) noexcept nogil:
+    cdef int64_t s
+    for s in range(n):
+        y[s] = y[s] + alpha * x[s]
+
+
+cdef inline const double *_input(Net *net, Data *data, Work *w, int64_t l, int64_t j, int64_t lo) noexcept nogil:
+    """Row j of the input of layer l: a feature of the data (l = 0) or a hidden activation."""
+    if l == 0:
+        return data.X + j * data.N + lo
+    return w.a + (net.uo[l - 1] + j) * w.nb
+
+
+cdef void _activate(int act, const double *z, double *a, double *d1, double *d2, int64_t n) noexcept nogil:
+    """a = sigma(z) with its first and second derivatives, one loop per activation (no branch inside)."""
+    cdef int64_t s
+    cdef double v, e
+    if act == 0:
+        ds_sigmoid_block(z, a, d1, d2, n)   # in C: a loop gcc vectorises, exp included
+    elif act == 1:
+        for s in range(n):
+            v = tanh(z[s])
+            a[s] = v
+            d1[s] = 1.0 - v * v
+            d2[s] = -2.0 * v * (1.0 - v * v)
+    else:
+        for s in range(n):
+            v = z[s]
+            a[s] = v if v > 0.0 else 0.0
+            d1[s] = 1.0 if v > 0.0 else 0.0
+            d2[s] = 0.0
+
+
+cdef double _forward(Net *net, const double *theta, Data *data, int64_t lo, int64_t nb, Work *w) noexcept nogil:
+    """Forward pass over samples lo .. lo + nb - 1; returns the summed loss and fills z, a, d1, d2 (and p, sy)."""
+    cdef int64_t l, i, j, s, nin, nout, L = net.L, o
     cdef const double *W
     cdef const double *b
-    cdef double *zl
-    cdef double *al
-    cdef double s, m, lse, sy, yz, loss
+    cdef const double *y
+    cdef double *z
+    cdef double total = 0.0, m, e
+    w.nb = nb
     for l in range(L):
         nin = net.n[l]
         nout = net.n[l + 1]
-        ain = x if l == 0 else w.a + net.uo[l - 1]
         W = theta + net.wo[l]
         b = theta + net.bo[l]
-        zl = w.z + net.uo[l]
-        al = w.a + net.uo[l]
         for i in range(nout):
-            s = b[i]
+            o = (net.uo[l] + i) * nb
+            z = w.z + o
+            for s in range(nb):
+                z[s] = b[i]
             for j in range(nin):
-                s = s + W[i * nin + j] * ain[j]
-            zl[i] = s
-            al[i] = _act(net.act, s) if l < L - 1 else s
+                _axpy(W[i * nin + j], _input(net, data, w, l, j, lo), z, nb)
+            if l < L - 1:
+                _activate(net.act, z, w.a + o, w.d1 + o, w.d2 + o, nb)
     nout = net.n[L]
-    zl = w.z + net.uo[L - 1]
+    o = net.uo[L - 1] * nb
     if net.loss == 0:
-        m = zl[0]
-        for i in range(1, nout):
-            if zl[i] > m:
-                m = zl[i]
-        s = 0.0
-        for i in range(nout):
-            w.p[i] = exp(zl[i] - m)
-            s = s + w.p[i]
-        lse = m + log(s)
-        sy = 0.0
-        yz = 0.0
-        for i in range(nout):
-            w.p[i] = w.p[i] / s
-            sy = sy + y[i]
-            yz = yz + y[i] * zl[i]
-        w.sy = sy
-        return lse * sy - yz
-    loss = 0.0
+        # Softmax cross-entropy per sample: -sum_c y_c log p_c = sy * logsumexp(z) - y . z.
+        return ds_softmax_block(w.z + o, data.Y + lo, data.N, w.p, w.sy, w.tmp, w.tmp2, nout, nb)
     for i in range(nout):
-        s = zl[i] - y[i]
-        loss = loss + 0.5 * s * s
-    return loss
+        y = data.Y + i * data.N + lo
+        for s in range(nb):
+            e = w.z[o + i * nb + s] - y[s]
+            total = total + 0.5 * e * e
+    return total
 
 
-cdef inline void _backward(Net *net, const double *theta, const double *x, const double *y, Work *w,
-                           double *grad) noexcept nogil:
-    """Backward pass of one sample (after _forward): adds its gradient to grad, fills d and ga."""
-    cdef int64_t l, i, j, nin, nout, L = net.L
-    cdef const double *ain
+cdef void _backward(Net *net, const double *theta, Data *data, int64_t lo, Work *w, double *grad) noexcept nogil:
+    """Backward pass (after _forward): adds the summed gradient to grad, fills d and ga."""
+    cdef int64_t l, i, j, s, nin, nout, L = net.L, nb = w.nb, o, op
     cdef const double *W
-    cdef double *dl
+    cdef const double *y
     cdef double *gW
     cdef double *gb
-    cdef double s, di
+    cdef double *g
     nout = net.n[L]
-    dl = w.d + net.uo[L - 1]
+    o = net.uo[L - 1] * nb
     for i in range(nout):
+        y = data.Y + i * data.N + lo
         if net.loss == 0:
-            dl[i] = w.p[i] * w.sy - y[i]
+            for s in range(nb):
+                w.d[o + i * nb + s] = w.p[i * nb + s] * w.sy[s] - y[s]
         else:
-            dl[i] = w.z[net.uo[L - 1] + i] - y[i]
+            for s in range(nb):
+                w.d[o + i * nb + s] = w.z[o + i * nb + s] - y[s]
     l = L - 1
     while l >= 0:
         nin = net.n[l]
         nout = net.n[l + 1]
-        ain = x if l == 0 else w.a + net.uo[l - 1]
+        o = net.uo[l] * nb
         W = theta + net.wo[l]
-        dl = w.d + net.uo[l]
         gW = grad + net.wo[l]
         gb = grad + net.bo[l]
         for i in range(nout):
-            di = dl[i]
-            gb[i] = gb[i] + di
+            gb[i] = gb[i] + _sum(w.d + o + i * nb, nb)
             for j in range(nin):
-                gW[i * nin + j] = gW[i * nin + j] + di * ain[j]
+                gW[i * nin + j] = gW[i * nin + j] + _dot(w.d + o + i * nb, _input(net, data, w, l, j, lo), nb)
         if l > 0:
+            op = net.uo[l - 1] * nb
             for j in range(nin):
-                s = 0.0
+                g = w.ga + op + j * nb
+                for s in range(nb):
+                    g[s] = 0.0
                 for i in range(nout):
-                    s = s + W[i * nin + j] * dl[i]
-                w.ga[net.uo[l - 1] + j] = s
-                w.d[net.uo[l - 1] + j] = _d1(net.act, w.z[net.uo[l - 1] + j], w.a[net.uo[l - 1] + j]) * s
+                    _axpy(W[i * nin + j], w.d + o + i * nb, g, nb)
+                for s in range(nb):
+                    w.d[op + j * nb + s] = w.d1[op + j * nb + s] * g[s]
         l -= 1
 
 
-cdef inline void _rpass(Net *net, const double *theta, const double *v, const double *x, Work *w,
-                        double *hv) noexcept nogil:
-    """R-forward and R-backward of one sample along v (after _forward, _backward): adds its H v to hv."""
-    cdef int64_t l, i, j, nin, nout, L = net.L, o, op
-    cdef const double *ain
-    cdef const double *Rain
+cdef void _rpass(Net *net, const double *theta, const double *v, Data *data, int64_t lo, Work *w,
+                 double *hv) noexcept nogil:
+    """R-forward and R-backward along v (after _forward, _backward): adds the summed H v to hv."""
+    cdef int64_t l, i, j, s, nin, nout, L = net.L, nb = w.nb, o, op
     cdef const double *W
     cdef const double *V
     cdef const double *Vb
     cdef double *hW
     cdef double *hb
-    cdef double s, pr, di, rdi
+    cdef double *rz
+    cdef double *rd
     # R-forward: R{z_l} = V_l a_{l-1} + W_l R{a_{l-1}} + Vb_l, R{a_l} = sigma'(z_l) R{z_l}.
     for l in range(L):
         nin = net.n[l]
         nout = net.n[l + 1]
-        o = net.uo[l]
-        ain = x if l == 0 else w.a + net.uo[l - 1]
-        Rain = w.Ra + net.uo[l - 1] if l > 0 else NULL
         W = theta + net.wo[l]
         V = v + net.wo[l]
         Vb = v + net.bo[l]
         for i in range(nout):
-            s = Vb[i]
+            o = (net.uo[l] + i) * nb
+            rz = w.Rz + o
+            for s in range(nb):
+                rz[s] = Vb[i]
             for j in range(nin):
-                s = s + V[i * nin + j] * ain[j]
+                _axpy(V[i * nin + j], _input(net, data, w, l, j, lo), rz, nb)
             if l > 0:
+                op = net.uo[l - 1] * nb
                 for j in range(nin):
-                    s = s + W[i * nin + j] * Rain[j]
-            w.Rz[o + i] = s
-            w.Ra[o + i] = _d1(net.act, w.z[o + i], w.a[o + i]) * s if l < L - 1 else s
+                    _axpy(W[i * nin + j], w.Ra + op + j * nb, rz, nb)
+            if l < L - 1:
+                for s in range(nb):
+                    w.Ra[o + s] = w.d1[o + s] * rz[s]
     # R{dL/dz_L}: the loss Hessian in the outputs times R{z_L}.
     nout = net.n[L]
-    o = net.uo[L - 1]
+    o = net.uo[L - 1] * nb
     if net.loss == 0:
-        pr = 0.0
+        for s in range(nb):
+            w.tmp[s] = 0.0
         for i in range(nout):
-            pr = pr + w.p[i] * w.Rz[o + i]
+            for s in range(nb):
+                w.tmp[s] = w.tmp[s] + w.p[i * nb + s] * w.Rz[o + i * nb + s]
         for i in range(nout):
-            w.Rd[o + i] = w.sy * w.p[i] * (w.Rz[o + i] - pr)
+            for s in range(nb):
+                w.Rd[o + i * nb + s] = w.sy[s] * w.p[i * nb + s] * (w.Rz[o + i * nb + s] - w.tmp[s])
     else:
-        for i in range(nout):
-            w.Rd[o + i] = w.Rz[o + i]
+        for s in range(nout * nb):
+            w.Rd[o + s] = w.Rz[o + s]
     # R-backward.
     l = L - 1
     while l >= 0:
         nin = net.n[l]
         nout = net.n[l + 1]
-        o = net.uo[l]
-        ain = x if l == 0 else w.a + net.uo[l - 1]
-        Rain = w.Ra + net.uo[l - 1] if l > 0 else NULL
+        o = net.uo[l] * nb
         W = theta + net.wo[l]
         V = v + net.wo[l]
         hW = hv + net.wo[l]
         hb = hv + net.bo[l]
         for i in range(nout):
-            di = w.d[o + i]
-            rdi = w.Rd[o + i]
-            hb[i] = hb[i] + rdi
+            hb[i] = hb[i] + _sum(w.Rd + o + i * nb, nb)
             for j in range(nin):
-                hW[i * nin + j] = hW[i * nin + j] + rdi * ain[j]
+                hW[i * nin + j] = hW[i * nin + j] + _dot(w.Rd + o + i * nb, _input(net, data, w, l, j, lo), nb)
             if l > 0:
+                op = net.uo[l - 1] * nb
                 for j in range(nin):
-                    hW[i * nin + j] = hW[i * nin + j] + di * Rain[j]
+                    hW[i * nin + j] = hW[i * nin + j] + _dot(w.d + o + i * nb, w.Ra + op + j * nb, nb)
         if l > 0:
-            op = net.uo[l - 1]
+            op = net.uo[l - 1] * nb
             for j in range(nin):
-                s = 0.0
+                rd = w.Rd + op + j * nb
+                for s in range(nb):
+                    rd[s] = 0.0
                 for i in range(nout):
-                    s = s + V[i * nin + j] * w.d[o + i] + W[i * nin + j] * w.Rd[o + i]
-                w.Rd[op + j] = (_d2(net.act, w.z[op + j], w.a[op + j]) * w.Rz[op + j] * w.ga[op + j]
-                                + _d1(net.act, w.z[op + j], w.a[op + j]) * s)
+                    _axpy(V[i * nin + j], w.d + o + i * nb, rd, nb)
+                    _axpy(W[i * nin + j], w.Rd + o + i * nb, rd, nb)
+                for s in range(nb):
+                    rd[s] = w.d2[op + j * nb + s] * w.Rz[op + j * nb + s] * w.ga[op + j * nb + s] + w.d1[op + j * nb + s] * rd[s]
         l -= 1
 
 
-# ---------------------------------------------------------------------------------------------- batches of samples
+# ---------------------------------------------------------------------------------------------- losses, gradients, HVPs
 
-cdef double *_work_alloc(Net *net, Work *w) noexcept nogil:
-    cdef int64_t U = net.U
-    cdef double *buf = <double *> malloc((7 * U + net.n[net.L] + 1) * sizeof(double))
+cdef double *_work_alloc(Net *net, int64_t N, Work *w) noexcept nogil:
+    """Work arrays for batches of up to N samples (one block; free the returned pointer)."""
+    cdef int64_t U = net.U * N
+    cdef double *buf = <double *> malloc((10 * U + net.n[net.L] * N + 3 * N + 1) * sizeof(double))
     if buf == NULL:
         return NULL
     w.z = buf
     w.a = buf + U
-    w.d = buf + 2 * U
-    w.ga = buf + 3 * U
-    w.Rz = buf + 4 * U
-    w.Ra = buf + 5 * U
-    w.Rd = buf + 6 * U
-    w.p = buf + 7 * U
-    w.sy = 1.0
+    w.d1 = buf + 2 * U
+    w.d2 = buf + 3 * U
+    w.d = buf + 4 * U
+    w.ga = buf + 5 * U
+    w.Rz = buf + 6 * U
+    w.Ra = buf + 7 * U
+    w.Rd = buf + 8 * U
+    w.p = buf + 9 * U
+    w.sy = w.p + net.n[net.L] * N
+    w.tmp = w.sy + N
+    w.tmp2 = w.tmp + N
+    w.nb = N
     return buf
 
 
 cdef double _loss(Net *net, const double *theta, Data *data, int64_t lo, int64_t hi, Work *w) noexcept nogil:
     """Mean loss over samples lo..hi-1."""
-    cdef int64_t s, n0 = net.n[0], nL = net.n[net.L]
-    cdef double total = 0.0
-    for s in range(lo, hi):
-        total = total + _forward(net, theta, data.X + s * n0, data.Y + s * nL, w)
-    return total / (hi - lo)
+    return _forward(net, theta, data, lo, hi - lo, w) / (hi - lo)
 
 
 cdef double _loss_grad(Net *net, const double *theta, Data *data, int64_t lo, int64_t hi, Work *w,
                        double *grad) noexcept nogil:
     """Mean loss and its gradient (into grad) over samples lo..hi-1."""
-    cdef int64_t s, i, n0 = net.n[0], nL = net.n[net.L]
-    cdef double total = 0.0, inv = 1.0 / (hi - lo)
+    cdef int64_t i
+    cdef double total, inv = 1.0 / (hi - lo)
     memset(grad, 0, net.P * sizeof(double))
-    for s in range(lo, hi):
-        total = total + _forward(net, theta, data.X + s * n0, data.Y + s * nL, w)
-        _backward(net, theta, data.X + s * n0, data.Y + s * nL, w, grad)
+    total = _forward(net, theta, data, lo, hi - lo, w)
+    _backward(net, theta, data, lo, w, grad)
     for i in range(net.P):
         grad[i] = grad[i] * inv
     return total * inv
@@ -326,15 +365,14 @@ cdef double _loss_grad(Net *net, const double *theta, Data *data, int64_t lo, in
 cdef double _loss_grad_hvp(Net *net, const double *theta, Data *data, int64_t lo, int64_t hi, Work *w,
                            const double *V, int64_t k, double *grad, double *HV) noexcept nogil:
     """Mean loss, gradient and H v_j for the k rows of V (into HV, k x P), over samples lo..hi-1."""
-    cdef int64_t s, i, j, P = net.P, n0 = net.n[0], nL = net.n[net.L]
-    cdef double total = 0.0, inv = 1.0 / (hi - lo)
+    cdef int64_t i, j, P = net.P
+    cdef double total, inv = 1.0 / (hi - lo)
     memset(grad, 0, P * sizeof(double))
     memset(HV, 0, k * P * sizeof(double))
-    for s in range(lo, hi):
-        total = total + _forward(net, theta, data.X + s * n0, data.Y + s * nL, w)
-        _backward(net, theta, data.X + s * n0, data.Y + s * nL, w, grad)
-        for j in range(k):
-            _rpass(net, theta, V + j * P, data.X + s * n0, w, HV + j * P)
+    total = _forward(net, theta, data, lo, hi - lo, w)
+    _backward(net, theta, data, lo, w, grad)
+    for j in range(k):
+        _rpass(net, theta, V + j * P, data, lo, w, HV + j * P)
     for i in range(P):
         grad[i] = grad[i] * inv
     for i in range(k * P):
@@ -364,7 +402,7 @@ cdef int _hvp_row(Net *net, Data *data, const double *theta, const double *V, in
                   double *grad, double *HV) noexcept nogil:
     """Loss, gradient and (k > 0) Hessian-vector products over all samples, with work arrays of its own."""
     cdef Work w
-    cdef double *buf = _work_alloc(net, &w)
+    cdef double *buf = _work_alloc(net, data.N, &w)
     if buf == NULL:
         return _NO_MEMORY
     if k > 0:
@@ -380,7 +418,7 @@ cdef int _train_row(Net *net, Data *data, double *theta, double eta, int64_t ste
                     int64_t snap_every, int64_t *fail) noexcept nogil:
     cdef Work w
     cdef int64_t P = net.P, t, i, lo, hi, N = data.N
-    cdef double *buf = _work_alloc(net, &w)
+    cdef double *buf = _work_alloc(net, data.N, &w)
     cdef double *grad = <double *> malloc(P * sizeof(double))
     cdef double loss, s, e
     cdef int status = _OK
@@ -421,7 +459,7 @@ cdef int _propagate_row(Net *net, Data *data, double *theta, double *V, int64_t 
                         int64_t B, int64_t *fail) noexcept nogil:
     cdef Work w
     cdef int64_t P = net.P, t, i, lo, hi
-    cdef double *buf = _work_alloc(net, &w)
+    cdef double *buf = _work_alloc(net, data.N, &w)
     cdef double *grad = <double *> malloc(P * (k + 1) * sizeof(double))
     cdef double *HV
     cdef int status = _OK
@@ -481,7 +519,7 @@ cdef int _lyapunov_row(Net *net, Data *data, double *theta, const double *Q0, in
                        double *running, int64_t *fail) noexcept nogil:
     cdef Work w
     cdef int64_t P = net.P, t, i, j, lo, hi, total = transient + steps, m
-    cdef double *buf = _work_alloc(net, &w)
+    cdef double *buf = _work_alloc(net, data.N, &w)
     cdef double *grad = <double *> malloc((P * (2 * k + 1) + k) * sizeof(double))
     cdef double *HV
     cdef double *Q
@@ -566,17 +604,21 @@ cdef class _Spec:
         self.net.loss = loss
 
 
-cdef Data _data(_Spec spec, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] X,
-                cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Y) except *:
-    cdef Data d
-    if X.shape[1] != spec.net.n[0] or Y.shape[1] != spec.net.n[spec.net.L] or X.shape[0] != Y.shape[0]:
-        raise ValueError("X must be (N, n_0) and Y (N, n_L)")
-    if X.shape[0] < 1:
-        raise ValueError("no samples")
-    d.X = &X[0, 0]
-    d.Y = &Y[0, 0]
-    d.N = X.shape[0]
-    return d
+cdef class _Samples:
+    """The data transposed to feature-major rows (kept alive while the loops read them)."""
+    cdef cnp.ndarray Xt, Yt
+    cdef Data data
+
+    def __init__(self, _Spec spec, cnp.ndarray[cnp.float64_t, ndim=2] X, cnp.ndarray[cnp.float64_t, ndim=2] Y):
+        if X.shape[1] != spec.net.n[0] or Y.shape[1] != spec.net.n[spec.net.L] or X.shape[0] != Y.shape[0]:
+            raise ValueError("X must be (N, n_0) and Y (N, n_L)")
+        if X.shape[0] < 1:
+            raise ValueError("no samples")
+        self.Xt = np.ascontiguousarray(X.T, dtype=np.float64)
+        self.Yt = np.ascontiguousarray(Y.T, dtype=np.float64)
+        self.data.X = <const double *> cnp.PyArray_DATA(self.Xt)
+        self.data.Y = <const double *> cnp.PyArray_DATA(self.Yt)
+        self.data.N = X.shape[0]
 
 
 def n_params(sizes):
@@ -589,7 +631,8 @@ def loss_grad(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode=
               int num_threads):
     """Mean loss (n,) and gradient (n, P) at every row of ``theta``, over all samples."""
     cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef Data data = _data(spec, X, Y)
+    cdef _Samples samples = _Samples(spec, X, Y)
+    cdef Data data = samples.data
     cdef int64_t n = theta.shape[0], P = spec.net.P, r
     if theta.shape[1] != P:
         raise ValueError(f"theta must have {P} columns")
@@ -615,7 +658,8 @@ def hvp(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] t
         int num_threads):
     """Loss (n,), gradient (n, P) and Hessian-vector products (n, k, P) for V of shape (n, k, P)."""
     cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef Data data = _data(spec, X, Y)
+    cdef _Samples samples = _Samples(spec, X, Y)
+    cdef Data data = samples.data
     cdef int64_t n = theta.shape[0], P = spec.net.P, k = V.shape[1], r
     if theta.shape[1] != P or V.shape[0] != n or V.shape[2] != P:
         raise ValueError(f"theta must be (n, {P}) and V (n, k, {P})")
@@ -673,7 +717,8 @@ def train(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"]
     fail : (n,) int64, the step at which a row diverged (-1: it ran through)
     """
     cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef Data data = _data(spec, X, Y)
+    cdef _Samples samples = _Samples(spec, X, Y)
+    cdef Data data = samples.data
     cdef int64_t n = theta0.shape[0], P = spec.net.P, r, m = ref.shape[0]
     cdef int64_t nsnap = steps // snap_every + 1 if snap_every > 0 else 0
     if theta0.shape[1] != P or eta.shape[0] != n:
@@ -723,7 +768,8 @@ def propagate(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode=
     Returns ``(theta, V, status, fail)``.
     """
     cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef Data data = _data(spec, X, Y)
+    cdef _Samples samples = _Samples(spec, X, Y)
+    cdef Data data = samples.data
     cdef int64_t n = theta0.shape[0], P = spec.net.P, k = V0.shape[1], r
     if theta0.shape[1] != P or V0.shape[0] != n or V0.shape[2] != P or eta.shape[0] != n:
         raise ValueError(f"theta0 must be (n, {P}), V0 (n, k, {P}) and eta (n,)")
@@ -771,7 +817,8 @@ def lyapunov(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="
     fail : (n,) int64
     """
     cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef Data data = _data(spec, X, Y)
+    cdef _Samples samples = _Samples(spec, X, Y)
+    cdef Data data = samples.data
     cdef int64_t n = theta0.shape[0], P = spec.net.P, k = Q0.shape[0], r
     cdef int64_t m = steps // sample_every if sample_every > 0 else 0
     if theta0.shape[1] != P or Q0.shape[1] != P or eta.shape[0] != n or k < 1 or k > P:
@@ -801,3 +848,12 @@ def lyapunov(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="
     if (status == _NO_MEMORY).any():
         raise MemoryError("cannot allocate the training work arrays")
     return logsum, running, theta, status, fail
+
+
+def exp_nonpositive(cnp.ndarray[cnp.float64_t, ndim=1, mode="c"] x):
+    """The kernels' exp for x <= 0, elementwise (exposed for testing its accuracy)."""
+    cdef cnp.ndarray[cnp.float64_t, ndim=1, mode="c"] out = np.empty_like(x)
+    cdef int64_t i
+    for i in range(x.shape[0]):
+        out[i] = ds_exp_nonpositive(x[i])
+    return out
