@@ -5,7 +5,7 @@
 
 Workloads (float64, one thread unless stated; a 4-10-3 sigmoid network with the
 softmax cross-entropy loss on the 120 Iris training flowers of
-``dsanalyze.training.paper_setup()``, full-batch gradient descent, eta = 1):
+``dsanalyze.training.paper_setup()``, full-batch gradient descent, eta = 0.1):
 
 - T1: ``--steps`` gradient-descent steps of one trajectory (per-step time).
 - T2: the same with one tangent vector, v <- v - eta H v (exact Hessian-vector
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsanalyze.training import TrainingMap, paper_setup  # noqa: E402
 
-ETA = 1.0
+ETA = 0.1  # a regular (non-chaotic) regime, so that implementations can be compared to 1e-9 after many steps
 
 
 # ---------------------------------------------------------------------------------------------- plain NumPy
