@@ -286,3 +286,21 @@ def test_bad_input_raises_clear_errors():
         F.system()
     with pytest.raises(TrainingError, match="diverged"):
         divergence(TrainingMap(Network((3, 1), loss="squared"), regression_data(10, 3), 100.0), np.zeros(4), 200)
+
+
+def test_kernel_exp_and_tanh_are_accurate_to_a_few_ulp():
+    import mpmath
+
+    from dsanalyze import _training
+
+    rng = np.random.default_rng(0)
+    x = -np.concatenate([rng.uniform(0, 708, 10**5), rng.uniform(0, 1e-3, 10**4), [0.0, 5e-324, 1e-300, 708.0]])
+    e = _training.exp_nonpositive(x)
+    assert np.max(np.abs(e - np.exp(x)) / np.spacing(np.exp(x))) <= 2
+    z = np.concatenate([rng.uniform(-30, 30, 10**5), rng.uniform(-0.6, 0.6, 10**5), 10.0 ** rng.uniform(-300, -1, 10**4),
+                        [0.55, -0.55, np.nextafter(0.55, 0), 400.0, -800.0]])
+    a, d1 = _training.tanh_block(z)
+    assert np.max(np.abs(a - np.tanh(z)) / np.spacing(np.abs(np.tanh(z)))) <= 4
+    sample = z[rng.integers(0, z.size, 500)]
+    exact = np.array([float(mpmath.sech(mpmath.mpf(float(v))) ** 2) for v in sample])
+    assert np.max(np.abs(_training.tanh_block(sample)[1] - exact) / np.spacing(exact)) <= 4
