@@ -12,6 +12,8 @@ softmax cross-entropy loss on the 120 Iris training flowers of
   product): the step plus its JVP.
 - T3: 64 trajectories of ``--steps`` steps, one and two threads (dsanalyze only;
   the NumPy figure is T1 times 64).
+- T4: the full Hessian (83 x 83) at the initial weights from 83 exact
+  Hessian-vector products (time per HVP; PyTorch: ``torch.autograd.functional.hessian``).
 
 Each implementation runs once to warm up (numba's JIT and PyTorch's first call
 are reported separately), then ``--repeat`` times round-robin; the table gives
@@ -24,12 +26,17 @@ benchmark environment only; they are not dependencies).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# One thread for NumPy's BLAS too (its idle threads spin and take the cores from the other rows).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -76,6 +83,11 @@ def numpy_hvp(theta, v, X, Y, cache):
     RG = P * (RZ2 - (P * RZ2).sum(axis=1, keepdims=True)) / N
     RdH = (RG @ W2 + G @ V2) * S + (G @ W2) * S * (1 - 2 * H) * RZ1
     return np.concatenate([(RdH.T @ X).ravel(), RdH.sum(0), (RG.T @ H + G.T @ RH).ravel(), RG.sum(0)])
+
+
+def numpy_hessian(theta, X, Y):
+    _, cache = numpy_forward_backward(theta, X, Y)
+    return np.array([numpy_hvp(theta, e, X, Y, cache) for e in np.eye(theta.size)])
 
 
 def numpy_train(theta, X, Y, steps):
@@ -172,6 +184,11 @@ def torch_impl():
             t = (t - ETA * g).detach()
         return t.numpy()
 
+    def hessian(theta, X, Y):
+        t = torch.tensor(theta, dtype=torch.float64)
+        Xt, Yt = torch.tensor(X), torch.tensor(Y)
+        return torch.autograd.functional.hessian(lambda p: loss_fn(p, Xt, Yt), t).numpy()
+
     def train_tangent(theta, v, X, Y, steps):
         t = torch.tensor(theta, dtype=torch.float64)
         vt = torch.tensor(v, dtype=torch.float64)
@@ -184,7 +201,7 @@ def torch_impl():
             vt = (vt - ETA * hv).detach()
         return t.numpy(), vt.numpy()
 
-    return train, train_tangent
+    return train, train_tangent, hessian
 
 
 # ---------------------------------------------------------------------------------------------- harness
@@ -212,7 +229,10 @@ def main() -> int:
                "NumPy": lambda: numpy_train_tangent(theta0.copy(), v0.copy(), X, Y, steps)},
         "T3": {"dsanalyze 1 thread": lambda: F1.train(many, steps).theta,
                "dsanalyze 2 threads": lambda: F2.train(many, steps).theta},
+        "T4": {"dsanalyze": lambda: F1.hvp(theta0, np.eye(net.n_params)),
+               "NumPy": lambda: numpy_hessian(theta0, X, Y)},
     }
+    per_step = {"T1": steps, "T2": steps, "T3": steps, "T4": net.n_params}
     nb = numba_impl()
     if nb is not None:
         impls["T1"]["numba (naive loops)"] = lambda: nb(theta0, X, Y, steps)
@@ -220,6 +240,7 @@ def main() -> int:
     if tc is not None:
         impls["T1"]["PyTorch CPU"] = lambda: tc[0](theta0, X, Y, steps)
         impls["T2"]["PyTorch CPU (double backward)"] = lambda: tc[1](theta0, v0, X, Y, steps)
+        impls["T4"]["PyTorch CPU (functional.hessian)"] = lambda: tc[2](theta0, X, Y)
 
     failed = False
     print(f"4-10-3 sigmoid network, cross-entropy, {X.shape[0]} samples, eta = {ETA}, {steps} steps, "
@@ -238,8 +259,9 @@ def main() -> int:
         ref_name = next(iter(rows))
         ref = results[ref_name]
         base = statistics.median(times[ref_name])
+        unit = "us/HVP" if workload == "T4" else "us/step"
         print(f"\n{workload}")
-        print(f"  {'implementation':32} {'us/step':>10} {'ratio':>8} {'first call s':>13}  check")
+        print(f"  {'implementation':32} {unit:>10} {'ratio':>8} {'first call s':>13}  check")
         for name in rows:
             med = statistics.median(times[name])
             got = results[name]
@@ -247,7 +269,7 @@ def main() -> int:
             err = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(a))) for a, b in pairs)
             ok = err <= 1e-9
             failed |= not ok
-            print(f"  {name:32} {med / steps * 1e6:10.2f} {med / base:8.2f} {first[name]:13.3f}  "
+            print(f"  {name:32} {med / per_step[workload] * 1e6:10.2f} {med / base:8.2f} {first[name]:13.3f}  "
                   f"{'ok' if ok else 'FAILED'} (max rel. difference {err:.1e})")
     if nb is None:
         print("\n(numba not installed: its row is skipped)")

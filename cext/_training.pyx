@@ -602,9 +602,10 @@ cdef class _Spec:
 
 
 cdef class _Samples:
-    """The data transposed to feature-major rows (kept alive while the loops read them)."""
+    """The data transposed to feature-major rows (kept alive while the loops read them), for one network."""
     cdef cnp.ndarray Xt, Yt
     cdef Data data
+    cdef readonly _Spec spec
 
     def __init__(self, _Spec spec, cnp.ndarray[cnp.float64_t, ndim=2] X, cnp.ndarray[cnp.float64_t, ndim=2] Y):
         if X.shape[1] != spec.net.n[0] or Y.shape[1] != spec.net.n[spec.net.L] or X.shape[0] != Y.shape[0]:
@@ -616,6 +617,13 @@ cdef class _Samples:
         self.data.X = <const double *> cnp.PyArray_DATA(self.Xt)
         self.data.Y = <const double *> cnp.PyArray_DATA(self.Yt)
         self.data.N = X.shape[0]
+        self.spec = spec
+
+
+cdef Data _checked(_Spec spec, _Samples samples) except *:
+    if samples.spec is not spec:
+        raise ValueError("the samples were prepared for another network")
+    return samples.data
 
 
 def n_params(sizes):
@@ -623,13 +631,10 @@ def n_params(sizes):
     return int(_Spec(sizes, 0, 0).net.P)
 
 
-def loss_grad(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta,
-              cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] X, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Y,
+def loss_grad(_Spec spec, _Samples samples, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta,
               int num_threads):
     """Mean loss (n,) and gradient (n, P) at every row of ``theta``, over all samples."""
-    cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef _Samples samples = _Samples(spec, X, Y)
-    cdef Data data = samples.data
+    cdef Data data = _checked(spec, samples)
     cdef int64_t n = theta.shape[0], P = spec.net.P, r
     if theta.shape[1] != P:
         raise ValueError(f"theta must have {P} columns")
@@ -641,6 +646,7 @@ def loss_grad(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode=
     cdef double *gp = &G[0, 0] if n > 0 else NULL
     cdef cnp.int8_t *sp = &status[0] if n > 0 else NULL
     cdef Net *net = &spec.net
+    num_threads = max(1, min(num_threads, n))   # one row: no thread team to wake
     with nogil:
         for r in prange(n, schedule="dynamic", num_threads=num_threads):
             sp[r] = <cnp.int8_t> _hvp_row(net, &data, tp + r * P, NULL, 0, lp + r, gp + r * P, NULL)
@@ -649,14 +655,11 @@ def loss_grad(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode=
     return L, G
 
 
-def hvp(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta,
+def hvp(_Spec spec, _Samples samples, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta,
         cnp.ndarray[cnp.float64_t, ndim=3, mode="c"] V,
-        cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] X, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Y,
         int num_threads):
     """Loss (n,), gradient (n, P) and Hessian-vector products (n, k, P) for V of shape (n, k, P)."""
-    cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef _Samples samples = _Samples(spec, X, Y)
-    cdef Data data = samples.data
+    cdef Data data = _checked(spec, samples)
     cdef int64_t n = theta.shape[0], P = spec.net.P, k = V.shape[1], r
     if theta.shape[1] != P or V.shape[0] != n or V.shape[2] != P:
         raise ValueError(f"theta must be (n, {P}) and V (n, k, {P})")
@@ -673,6 +676,7 @@ def hvp(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] t
     cdef double *hp = &HV[0, 0, 0]
     cdef cnp.int8_t *sp = &status[0]
     cdef Net *net = &spec.net
+    num_threads = max(1, min(num_threads, n))   # one row: no thread team to wake
     with nogil:
         for r in prange(n, schedule="dynamic", num_threads=num_threads):
             sp[r] = <cnp.int8_t> _hvp_row(net, &data, tp + r * P, vp + r * k * P, k, lp + r, gp + r * P,
@@ -682,9 +686,8 @@ def hvp(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] t
     return L, G, HV
 
 
-def train(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta0,
+def train(_Spec spec, _Samples samples, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta0,
           cnp.ndarray[cnp.float64_t, ndim=1, mode="c"] eta,
-          cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] X, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Y,
           int64_t steps, int64_t batch, double bound,
           cnp.ndarray[cnp.float64_t, ndim=3, mode="c"] ref, cnp.ndarray[cnp.int64_t, ndim=1, mode="c"] ref_index,
           int norm, int64_t snap_every, int num_threads):
@@ -713,9 +716,7 @@ def train(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"]
     status : (n,) int8
     fail : (n,) int64, the step at which a row diverged (-1: it ran through)
     """
-    cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef _Samples samples = _Samples(spec, X, Y)
-    cdef Data data = samples.data
+    cdef Data data = _checked(spec, samples)
     cdef int64_t n = theta0.shape[0], P = spec.net.P, r, m = ref.shape[0]
     cdef int64_t nsnap = steps // snap_every + 1 if snap_every > 0 else 0
     if theta0.shape[1] != P or eta.shape[0] != n:
@@ -745,6 +746,7 @@ def train(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"]
     cdef int64_t *fp = &fail[0]
     cdef Net *net = &spec.net
     cdef int64_t T = steps + 1
+    num_threads = max(1, min(num_threads, n))   # one row: no thread team to wake
     with nogil:
         for r in prange(n, schedule="dynamic", num_threads=num_threads):
             sp[r] = <cnp.int8_t> _train_row(net, &data, tp + r * P, ep[r], steps, batch, bound, lp + r * T,
@@ -756,17 +758,14 @@ def train(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"]
     return losses, theta, (dist if m > 0 else None), (snaps if nsnap > 0 else None), status, fail
 
 
-def propagate(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta0,
+def propagate(_Spec spec, _Samples samples, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta0,
               cnp.ndarray[cnp.float64_t, ndim=3, mode="c"] V0, cnp.ndarray[cnp.float64_t, ndim=1, mode="c"] eta,
-              cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] X, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Y,
               int64_t steps, int64_t batch, int num_threads):
     """Advance theta (n, P) and tangent vectors V (n, k, P) by ``steps`` steps: V <- (I - eta H) V, no renormalisation.
 
     Returns ``(theta, V, status, fail)``.
     """
-    cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef _Samples samples = _Samples(spec, X, Y)
-    cdef Data data = samples.data
+    cdef Data data = _checked(spec, samples)
     cdef int64_t n = theta0.shape[0], P = spec.net.P, k = V0.shape[1], r
     if theta0.shape[1] != P or V0.shape[0] != n or V0.shape[2] != P or eta.shape[0] != n:
         raise ValueError(f"theta0 must be (n, {P}), V0 (n, k, {P}) and eta (n,)")
@@ -784,6 +783,7 @@ def propagate(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode=
     cdef cnp.int8_t *sp = &status[0]
     cdef int64_t *fp = &fail[0]
     cdef Net *net = &spec.net
+    num_threads = max(1, min(num_threads, n))   # one row: no thread team to wake
     with nogil:
         for r in prange(n, schedule="dynamic", num_threads=num_threads):
             sp[r] = <cnp.int8_t> _propagate_row(net, &data, tp + r * P, vp + r * k * P, k, ep[r], steps, batch,
@@ -793,9 +793,8 @@ def propagate(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode=
     return theta, V, status, fail
 
 
-def lyapunov(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta0,
+def lyapunov(_Spec spec, _Samples samples, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] theta0,
              cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Q0, cnp.ndarray[cnp.float64_t, ndim=1, mode="c"] eta,
-             cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] X, cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Y,
              int64_t transient, int64_t steps, int64_t batch, int64_t sample_every, int num_threads):
     """Log growth of k tangent vectors (QR every step) along the trajectory from every row of ``theta0``.
 
@@ -813,9 +812,7 @@ def lyapunov(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="
     status : (n,) int8
     fail : (n,) int64
     """
-    cdef _Spec spec = _Spec(sizes, act, loss)
-    cdef _Samples samples = _Samples(spec, X, Y)
-    cdef Data data = samples.data
+    cdef Data data = _checked(spec, samples)
     cdef int64_t n = theta0.shape[0], P = spec.net.P, k = Q0.shape[0], r
     cdef int64_t m = steps // sample_every if sample_every > 0 else 0
     if theta0.shape[1] != P or Q0.shape[1] != P or eta.shape[0] != n or k < 1 or k > P:
@@ -837,6 +834,7 @@ def lyapunov(sizes, int act, int loss, cnp.ndarray[cnp.float64_t, ndim=2, mode="
     cdef cnp.int8_t *sp = &status[0]
     cdef int64_t *fp = &fail[0]
     cdef Net *net = &spec.net
+    num_threads = max(1, min(num_threads, n))   # one row: no thread team to wake
     with nogil:
         for r in prange(n, schedule="dynamic", num_threads=num_threads):
             sp[r] = <cnp.int8_t> _lyapunov_row(net, &data, tp + r * P, qp, k, ep[r], transient, steps, batch,

@@ -113,7 +113,10 @@ class TrainingMap:
             # SGD: batches are consecutive samples of one seeded permutation, kept for every step.
             self.data = data if self.batch_size == n else data.subset(np.random.default_rng(order_seed).permutation(n))
         self.threads = thread_count(threads)
-        self._args = (np.asarray(network.sizes, dtype=np.int64), network.activation.code, network.loss.code)
+        # The compiled network and the data in its layout, made once (a call then costs microseconds).
+        self._spec = _training._Spec(np.asarray(network.sizes, dtype=np.int64), network.activation.code,
+                                     network.loss.code)
+        self._args = (self._spec, _training._Samples(self._spec, self.data.X, self.data.Y))
 
     # ---- what the map is --------------------------------------------------------------------
     @property
@@ -162,7 +165,7 @@ class TrainingMap:
 
     def loss_and_gradient(self, theta: Any) -> tuple[Any, np.ndarray]:
         array, single = self._theta(theta)
-        L, G = _training.loss_grad(*self._args, array, self.data.X, self.data.Y, self.threads)
+        L, G = _training.loss_grad(*self._args, array, self.threads)
         return (float(L[0]), G[0]) if single else (L, G)
 
     def hvp(self, theta: Any, v: Any) -> np.ndarray:
@@ -177,7 +180,7 @@ class TrainingMap:
             V = V.reshape(1, -1, self.dim) if V.ndim in (1, 2) and V.shape[-1] == self.dim else V
         if V.ndim != 3 or V.shape[0] != array.shape[0] or V.shape[2] != self.dim:
             raise DimensionError(f"v must have shape ({self.dim},), (k, {self.dim}) or (n, k, {self.dim}); got {np.shape(v)}")
-        _, _, HV = _training.hvp(*self._args, array, np.ascontiguousarray(V), self.data.X, self.data.Y, self.threads)
+        _, _, HV = _training.hvp(*self._args, array, np.ascontiguousarray(V), self.threads)
         if one_vector:
             return HV[0, 0]
         return HV[0] if single else HV
@@ -224,21 +227,21 @@ class TrainingMap:
                 V = V.reshape(1, -1, self.dim) if V.shape[-1] == self.dim else V
             if V.ndim != 3 or V.shape[0] != n or V.shape[2] != self.dim:
                 raise DimensionError(f"v must have shape ({self.dim},), (k, {self.dim}) or (n, k, {self.dim}); got {shape}")
-        X, Y = self._rotated(t)
-        theta_out, V_out, _, _ = _training.propagate(*self._args, array, np.ascontiguousarray(V), np.full(n, self.lr),
-                                                     X, Y, steps, self.batch_size, self.threads)
+        theta_out, V_out, _, _ = _training.propagate(self._spec, self._rotated(t), array, np.ascontiguousarray(V),
+                                                     np.full(n, self.lr), steps, self.batch_size, self.threads)
         theta_out = theta_out[0] if single else theta_out
         return theta_out, (None if shape is None else V_out.reshape(shape))
 
-    def _rotated(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        """The data with the batches rotated so that step 0 of the kernel uses the batch of step t."""
+    def _rotated(self, t: int):
+        """The data (compiled layout) with the batches rotated so that step 0 of the kernel uses the batch of step t."""
         if self.full_batch or t % self.n_batches == 0:
-            return self.data.X, self.data.Y
+            return self._args[1]
         start = (t % self.n_batches) * self.batch_size
         if self.data.n_samples % self.batch_size:
             raise TrainingError("starting SGD at t > 0 needs a batch size that divides the number of samples")
         order = np.roll(np.arange(self.data.n_samples), -start)
-        return np.ascontiguousarray(self.data.X[order]), np.ascontiguousarray(self.data.Y[order])
+        return _training._Samples(self._spec, np.ascontiguousarray(self.data.X[order]),
+                                  np.ascontiguousarray(self.data.Y[order]))
 
     # ---- training ---------------------------------------------------------------------------
     def train(self, theta0: Any, steps: int, *, lr: Any = None, reference: np.ndarray | None = None,
@@ -279,7 +282,7 @@ class TrainingMap:
             if index.shape != (n,) or index.min() < 0 or index.max() >= ref.shape[0]:
                 raise DimensionError(f"reference_index must give one reference in [0, {ref.shape[0]}) per run")
         losses, theta, dist, snaps, status, fail = _training.train(
-            *self._args, array, eta, self.data.X, self.data.Y, steps, self.batch_size, DIVERGENCE_BOUND,
+            *self._args, array, eta, steps, self.batch_size, DIVERGENCE_BOUND,
             ref, np.ascontiguousarray(index), int(norm), _count(snapshot_every, "snapshot_every", 0), self.threads)
         return TrainingRun(losses, theta, fail, eta, dist, snaps)
 

@@ -166,7 +166,7 @@ def lyapunov_spectrum(F: TrainingMap, theta0: Any, steps: int, *, k: int = 1, tr
     every = max(1, steps // samples)
     n = array.shape[0]
     logsum, running, theta, status, fail = _training.lyapunov(
-        *F._args, array, _orthonormal(F.dim, k, seed), np.full(n, F.lr), F.data.X, F.data.Y, transient, steps,
+        *F._args, array, _orthonormal(F.dim, k, seed), np.full(n, F.lr), transient, steps,
         F.batch_size, every, F.threads)
     m = running.shape[1]
     axis = (np.arange(1, m + 1) * every).astype(np.float64)
@@ -369,12 +369,12 @@ def sharpness(F: TrainingMap, theta: Any, *, tol: float = 1e-10, seed: int = 0) 
     P = F.dim
     if P <= 3:
         return float(np.linalg.eigvalsh(F.hessian(theta[0]))[-1])
-    X, Y, args, threads = F.data.X, F.data.Y, F._args, 1
+    args, threads = F._args, 1
     point = theta
 
     def matvec(v):
         V = np.ascontiguousarray(np.asarray(v, dtype=np.float64).reshape(1, 1, P))
-        return _training.hvp(*args, point, V, X, Y, threads)[2][0, 0]
+        return _training.hvp(*args, point, V, threads)[2][0, 0]
 
     operator = LinearOperator((P, P), matvec=matvec, dtype=np.float64)
     v0 = np.random.default_rng(seed).standard_normal(P)

@@ -182,8 +182,8 @@ def sweep(lrs: Sequence[float], network: Network | None = None, data: Dataset | 
 
 
 def _finite_time_mle(F: TrainingMap, theta0: np.ndarray, steps: int, q0: np.ndarray) -> np.ndarray:
-    logsum, _, _, status, _ = _training.lyapunov(*F._args, theta0, q0, np.full(theta0.shape[0], F.lr), F.data.X,
-                                                 F.data.Y, 0, steps, F.batch_size, 0, F.threads)
+    logsum, _, _, status, _ = _training.lyapunov(*F._args, theta0, q0, np.full(theta0.shape[0], F.lr), 0, steps,
+                                                 F.batch_size, 0, F.threads)
     out = logsum[:, 0] / steps
     out[status != _training.OK] = np.nan
     return out
