@@ -1,5 +1,5 @@
 """dsanalyze: SymPy derives the analytic facts of a dynamical system, compiled kernels verify them."""
-from . import errors, models, plot
+from . import errors, models, plot, training
 from .analysis import Analysis, analyze
 from .modelfile import load_model
 from .numeric import (
@@ -22,5 +22,5 @@ __all__ = ["analyze", "Analysis", "load_model", "System", "Map", "Flow", "gd_map
     "is_invariant", "find_invariant_curves", "conserved_quantities", "transformation_factor", "lyapunov_function",
     "induced_map", "Verdict", "Basis", "orbit_diagram", "period_doubling_points", "find_cycles",
     "lyapunov_spectrum", "maximal_lyapunov", "flow_lyapunov_spectrum", "transverse_lyapunov",
-    "basins", "basin_entropy", "regime_diagram", "poincare_section",
+    "basins", "basin_entropy", "regime_diagram", "poincare_section", "training",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "ReportBuildError",
     "TeXNotFoundWarning",
     "ModelFileError",
+    "TrainingError",
 ]
 
 
@@ -117,3 +118,7 @@ class TeXNotFoundWarning(UserWarning):
 
 class ModelFileError(DsAnalyzeError, ValueError):
     """A model file could not be read or is malformed; the message names the field (and line)."""
+
+
+class TrainingError(DsAnalyzeError, ValueError):
+    """A network, data set or training setting is malformed (sizes, shapes, learning rate, batch)."""

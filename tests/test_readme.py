@@ -28,3 +28,6 @@ def test_readme_block_runs(index, capsys):
     if "flips" in namespace:
         assert {b.value for b in namespace["flips"] if b.fixed_point.coordinates in ((1,), (-1,))} == {1}
         assert "passed [numeric]" in capsys.readouterr().out
+    if "mle" in namespace and "net" in namespace:  # training trajectories: both exponents about 0.15 per step
+        d, mle = namespace["d"], namespace["mle"]
+        assert 0.1 < d.exponent[0] < 0.2 and abs(mle.maximal - d.exponent[0]) < 0.02
