@@ -33,6 +33,7 @@ def test_every_model_builds_and_is_documented(name):
 def test_library_contents():
     assert set(NAMES) == {
         "two_factor", "cubic", "double_well_gd", "ring_gd", "logistic", "henon", "standard_map", "lorenz", "sir", "seir",
+        "sis", "sir_vital", "seirs",
     }
 
 

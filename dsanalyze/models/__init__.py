@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from ..errors import UnknownModelError
 from ..systems import System
-from .epidemics import seir, sir
+from .epidemics import seir, seirs, sir, sir_vital, sis
 from .flows import lorenz
 from .maps import cubic, double_well_gd, henon, logistic, ring_gd, standard_map, two_factor
 
 __all__ = [
     "two_factor", "cubic", "double_well_gd", "ring_gd", "logistic", "henon", "standard_map",
-    "lorenz", "sir", "seir", "LIBRARY", "get",
+    "lorenz", "sir", "sis", "sir_vital", "seir", "seirs", "LIBRARY", "get",
 ]
 
 #: Every model of the library, by name.
 LIBRARY = {
     f.__name__: f
-    for f in (two_factor, cubic, double_well_gd, ring_gd, logistic, henon, standard_map, lorenz, sir, seir)
+    for f in (two_factor, cubic, double_well_gd, ring_gd, logistic, henon, standard_map, lorenz, sir, sis,
+              sir_vital, seir, seirs)
 }
 
 
