@@ -25,6 +25,12 @@ __all__ = [
     "TeXNotFoundWarning",
     "ModelFileError",
     "TrainingError",
+    "GraphError",
+    "DirectedGraphError",
+    "SelfLoopError",
+    "EdgeWeightError",
+    "EmptyGraphError",
+    "InitialInfectedError",
 ]
 
 
@@ -122,3 +128,27 @@ class ModelFileError(DsAnalyzeError, ValueError):
 
 class TrainingError(DsAnalyzeError, ValueError):
     """A network, data set or training setting is malformed (sizes, shapes, learning rate, batch)."""
+
+
+class GraphError(DsAnalyzeError, ValueError):
+    """A contact network cannot be used for an epidemic (see the subclasses)."""
+
+
+class DirectedGraphError(GraphError):
+    """A directed graph (or a non-symmetric adjacency matrix) was given where contacts are undirected."""
+
+
+class SelfLoopError(GraphError):
+    """The graph has an edge from a node to itself."""
+
+
+class EdgeWeightError(GraphError):
+    """An edge weight is negative, NaN or infinite."""
+
+
+class EmptyGraphError(GraphError):
+    """The graph has no nodes."""
+
+
+class InitialInfectedError(GraphError):
+    """Initially infected nodes are out of range, or more than the graph has."""
