@@ -7,6 +7,8 @@ from .numeric import (
     integrate, integrate_batch, iterate, lyapunov_spectrum, maximal_lyapunov, orbit_diagram,
     period_doubling_points, poincare_section, regime_diagram, trajectory, transverse_lyapunov,
 )
+from .numeric import simulate_sir, simulate_sis
+from .symbolic import final_size, network_final_size, reproduction_number
 from .symbolic import (
     bifurcations, conserved_quantities, find_invariant_curves, fixed_points, induced_map, is_invariant, linearise,
     lyapunov_function, periodic_orbits, stability_condition, stability_region, transformation_factor,
@@ -23,4 +25,5 @@ __all__ = ["analyze", "Analysis", "load_model", "System", "Map", "Flow", "gd_map
     "induced_map", "Verdict", "Basis", "orbit_diagram", "period_doubling_points", "find_cycles",
     "lyapunov_spectrum", "maximal_lyapunov", "flow_lyapunov_spectrum", "transverse_lyapunov",
     "basins", "basin_entropy", "regime_diagram", "poincare_section", "training",
+    "reproduction_number", "final_size", "network_final_size", "simulate_sir", "simulate_sis",
 ]

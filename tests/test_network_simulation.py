@@ -172,3 +172,26 @@ def test_bad_graphs_get_specific_errors(tmp_path):
 
 def test_major_outbreak_cut():
     assert major_outbreak_cut(10**6) == pytest.approx(10**4)
+
+
+def test_final_size_distribution_on_a_three_node_star_is_exact():
+    # star 1-0-2, centre 0 infected, D ~ Exp(gamma): each leaf is infected with probability 1 - exp(-tau D),
+    # the two leaves correlated through D: P(both) = E[(1 - e^{-tau D})^2] = 1 - 2g/(g + t) + g/(g + 2t).
+    tau, gamma, runs = 1.0, 1.0, 200_000
+    result = simulate_sir([[0, 1], [0, 2]], tau, gamma, initial_infected=[0], runs=runs, seed=9)
+    counts = np.bincount(result.final_counts, minlength=4)[1:] / runs
+    both = 1 - 2 * gamma / (gamma + tau) + gamma / (gamma + 2 * tau)
+    none = gamma / (gamma + 2 * tau)
+    expected = [none, 1 - both - none, both]
+    se = np.sqrt(np.array(expected) * (1 - np.array(expected)) / runs)
+    assert np.all(np.abs(counts - expected) <= 4 * se), (counts, expected)
+
+
+def test_final_size_distribution_on_a_path_is_exact():
+    # path 0-1-2 from node 0: P(size 1) = 1 - T, P(size 2) = T (1 - T), P(size 3) = T^2, T = tau / (tau + gamma)
+    tau, gamma, runs = 2.0, 1.0, 200_000
+    T = tau / (tau + gamma)
+    result = simulate_sir([[0, 1], [1, 2]], tau, gamma, initial_infected=[0], runs=runs, seed=4)
+    counts = np.bincount(result.final_counts, minlength=4)[1:] / runs
+    expected = np.array([1 - T, T * (1 - T), T * T])
+    assert np.all(np.abs(counts - expected) <= 4 * np.sqrt(expected * (1 - expected) / runs))

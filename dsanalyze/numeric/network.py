@@ -13,6 +13,7 @@ so results do not depend on the number of threads or on chunking.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,9 +189,11 @@ def _continuous(model: int, name: str, graph: Any, tau: Any, gamma: Any, rho: An
     seed = _seed(seed)
     nthreads = thread_count(threads)
     capacity = (2 * g.n if model == _epidemic.MODEL_SIR else 4 * g.n) if record_events else 0
-    chunk = runs if show is False or (show is None and runs <= _CHUNK) else max(_CHUNK, nthreads)
+    visible = sys.stderr.isatty() if show is None else bool(show)
+    # One call for the whole ensemble unless a bar is shown: then about 100 chunks of whole thread rounds.
+    chunk = runs if not visible or runs <= _CHUNK else max(nthreads, -(-runs // 100 // nthreads) * nthreads)
     parts = []
-    for first in progress(range(0, runs, chunk), total=-(-runs // chunk), desc=f"{name} runs (x{chunk})", show=show,
+    for first in progress(range(0, runs, chunk), total=-(-runs // chunk), desc=f"{name} runs (x{chunk})", show=visible,
                           unit="chunk"):
         m = min(chunk, runs - first)
         parts.append(_epidemic.simulate_continuous(

@@ -32,7 +32,7 @@ from ..systems import Flow
 from ..verify import Basis, Verdict
 from .flows import integrate
 
-__all__ = ["ebcm", "ebcm_solve", "EBCMSolution", "hmf_sir", "hmf_sis", "pairwise_sir", "nimfa_sis", "nimfa_sir"]
+__all__ = ["ebcm", "ebcm_solve", "ebcm_final_size", "EBCMSolution", "hmf_sir", "hmf_sis", "pairwise_sir", "nimfa_sis", "nimfa_sir"]
 
 _MAX_NIMFA_NODES = 2000
 
@@ -141,8 +141,6 @@ def ebcm_solve(distribution: Any, tau: float, gamma: float, rho: float, t: Any =
     >>> round(ebcm_solve(poisson10, 0.3, 1.0, 0.001).final_size, 5)
     0.86395
     """
-    from scipy.optimize import brentq
-
     from ..symbolic.network import x
 
     flow = ebcm(distribution)
@@ -152,18 +150,50 @@ def ebcm_solve(distribution: Any, tau: float, gamma: float, rho: float, t: Any =
     times = np.linspace(0.0, 40.0 / gamma, 401) if t is None else np.asarray(t, dtype=np.float64)
     y = integrate(flow, [1.0, 0.0], times, tau=tau, gamma=gamma, rho=rho, rtol=1e-10, atol=1e-13)
     psi = sp.lambdify(x, d.G0, "math")
-    dpsi = sp.diff(d.G0, x)
-    phi = sp.lambdify(x, dpsi / dpsi.subs(x, 1), "math")
     theta, R = y[:, 0], y[:, 1]
     S = np.array([(1 - rho) * psi(float(v)) for v in theta])
+    final = ebcm_final_size(d, tau, gamma, rho)
+    return EBCMSolution(times, S, 1 - S - R, R, float(final), float(tau), float(gamma), float(rho))
+
+
+def ebcm_final_size(distribution: Any, tau: float, gamma: float, rho: float) -> float:
+    """R(inf) of the EBCM without integrating: 1 - (1 - rho) psi(theta_inf).
+
+    theta_inf is the largest root below 1 of
+    -tau theta + tau (1 - rho) psi'(theta)/psi'(1) + gamma (1 - theta) = 0
+    (theta falls from 1 to it), bracketed on a grid and refined by Brent's method.
+
+    Examples
+    --------
+    >>> round(ebcm_final_size([3] * 4, 3.0, 1.0, 1e-12), 9) == round(26 / 27, 9)
+    True
+    """
+    from scipy.optimize import brentq
+
+    from ..symbolic.network import x
+
+    d = _distribution(distribution)
+    if not (0 < rho < 1) or tau < 0 or gamma <= 0:
+        raise ParameterError("need 0 < rho < 1, tau >= 0 and gamma > 0")
+    if tau == 0:
+        return float(rho)
+    if d.pmf is not None:
+        ks = np.array([k for k, _ in d.pmf], dtype=np.float64)
+        ps = np.array([float(p) for _, p in d.pmf])
+        mean = float((ks * ps).sum())
+        psi = lambda th: float((ps * th**ks).sum())
+        phi = lambda th: float((ks * ps * th ** np.maximum(ks - 1, 0)).sum()) / mean
+    else:
+        psi = sp.lambdify(x, d.G0, "math")
+        dpsi = sp.diff(d.G0, x)
+        phi = sp.lambdify(x, dpsi / dpsi.subs(x, 1), "math")
     drift = lambda th: -tau * th + tau * (1 - rho) * phi(th) + gamma * (1 - th)
-    # theta decreases from 1 (drift(1) = -tau rho < 0) to the largest root below 1.
+    # drift(1) = -tau rho < 0: theta falls from 1 to the largest root below 1.
     grid = np.linspace(1.0, 0.0, 2001)
     values = np.array([drift(g) for g in grid])
     crossing = int(np.argmax(values >= 0))
     theta_inf = brentq(drift, grid[crossing], grid[crossing - 1], xtol=1e-15, rtol=1e-15) if crossing else 0.0
-    final = 1 - (1 - rho) * psi(theta_inf)
-    return EBCMSolution(times, S, 1 - S - R, R, float(final), float(tau), float(gamma), float(rho))
+    return float(1 - (1 - rho) * psi(theta_inf))
 
 
 def _classes(distribution: Any) -> tuple[list[int], list[sp.Expr]]:

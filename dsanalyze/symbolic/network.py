@@ -25,6 +25,7 @@ Pastor-Satorras and A. Vespignani, Phys. Rev. Lett. 86, 3200, 2001).
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 x = sp.Symbol("x")
+#: Polynomial fixed-point equations up to this degree are solved exactly; higher ones numerically.
+EXACT_MAX_DEGREE = 6
 
 
 class DegreeDistributionError(DsAnalyzeError, ValueError):
@@ -236,6 +239,7 @@ class EpidemicThreshold:
 
     distribution: DegreeDistribution
     Tc: sp.Expr
+    graph: Any = field(default=None, repr=False, compare=False)
 
     def latex(self) -> str:
         return rf"T_c = \frac{{\langle k\rangle}}{{\langle k^2\rangle - \langle k\rangle}} = {sp.latex(self.Tc)}"
@@ -249,6 +253,7 @@ class EpidemicThreshold:
         """
         from ..numeric.network import simulate_sir
 
+        graph = self.graph if graph is None else graph
         if graph is None:
             return Verdict.unchecked("threshold T_c", self.Tc, "give a graph with this degree distribution")
         Tc = float(self.Tc)
@@ -282,11 +287,12 @@ def epidemic_threshold(distribution: Any) -> EpidemicThreshold:
 def _smallest_root(equation: sp.Expr, var: sp.Symbol) -> tuple[sp.Expr, bool]:
     """Smallest root in [0, 1] of equation(var) = 0: exact for polynomials, else numeric (fixed-point iteration)."""
     numerator = sp.numer(sp.together(sp.expand(equation)))
-    if numerator.is_polynomial(var) and not (numerator.free_symbols - {var}) and \
-            all(c.is_rational for c in sp.Poly(numerator, var).all_coeffs()):
+    if numerator.is_polynomial(var) and not (numerator.free_symbols - {var}):
         poly = sp.Poly(numerator, var)
-        roots = [r for r in poly.real_roots() if 0 <= r <= 1]
-        return min(roots, key=lambda r: float(r)), True
+        # Exact roots of high degree are CRootOf monsters of no use to a reader (and slow): numeric then.
+        if poly.degree() <= EXACT_MAX_DEGREE and all(c.is_rational for c in poly.all_coeffs()):
+            roots = [r for r in poly.real_roots() if 0 <= r <= 1]
+            return min(roots, key=lambda r: float(r)), True
     return None, False
 
 
@@ -310,6 +316,7 @@ class NetworkFinalSize:
     u: sp.Expr
     z: sp.Expr
     exact: bool
+    graph: Any = field(default=None, repr=False, compare=False)
 
     def latex(self) -> str:
         rel = r"u = G_1(1 - T + T u),\ z = 1 - G_0(1 - T + T u)"
@@ -329,6 +336,7 @@ class NetworkFinalSize:
         """
         from ..numeric.network import simulate_sir
 
+        graph = self.graph if graph is None else graph
         if graph is None:
             return Verdict.unchecked("network final size", self.z, "give a graph with this degree distribution")
         T = float(self.T)
@@ -374,16 +382,17 @@ def network_final_size(distribution: Any, T: Any) -> NetworkFinalSize:
     G1 = sp.lambdify(x, d.G1, "mpmath")
     Tf = float(T)
     import mpmath
-    mpmath.mp.dps = 30
-    value = mpmath.mpf(0)
-    for _ in range(100_000):
-        new = G1(1 - Tf + Tf * value)
-        if abs(new - value) < mpmath.mpf(10) ** -25:
+
+    with mpmath.workdps(30):
+        value = mpmath.mpf(0)
+        for _ in range(100_000):
+            new = G1(1 - Tf + Tf * value)
+            if abs(new - value) < mpmath.mpf(10) ** -25:
+                value = new
+                break
             value = new
-            break
-        value = new
-    root = sp.Float(value, 25)
-    z = sp.Float(1 - sp.lambdify(x, d.G0, "mpmath")(1 - Tf + Tf * value), 25)
+        root = sp.Float(value, 25)
+        z = sp.Float(1 - sp.lambdify(x, d.G0, "mpmath")(1 - Tf + Tf * value), 25)
     return NetworkFinalSize(d, T, root, z, False)
 
 
@@ -411,6 +420,7 @@ class OutbreakProbability:
     v: sp.Expr
     P: sp.Expr
     exact: bool
+    graph: Any = field(default=None, repr=False, compare=False)
 
     def latex(self) -> str:
         sign = "=" if self.exact else r"\approx"
@@ -424,6 +434,7 @@ class OutbreakProbability:
         """The fraction of runs from one infected node that take off (> N^(2/3)) must be P (3 binomial s.e.)."""
         from ..numeric.network import simulate_sir
 
+        graph = self.graph if graph is None else graph
         if graph is None:
             return Verdict.unchecked("probability of a major outbreak", self.value(), "give a graph")
         if self.period != "exponential":
@@ -471,22 +482,43 @@ def outbreak_probability(distribution: Any, tau: Any, gamma: Any, period: str = 
         root, exact = _smallest_root(EG1 - v, v)
         if exact:
             return OutbreakProbability(d, tau, gamma, period, root, sp.nsimplify(sp.simplify(1 - EG0(root))), True)
-    # Numeric: quadrature over D ~ Exp(gamma) of the generating functions.
-    import mpmath
-    mpmath.mp.dps = 25
-    G0 = sp.lambdify(x, d.G0, "mpmath")
-    G1 = sp.lambdify(x, d.G1, "mpmath")
-    tf, gf = mpmath.mpf(float(tau)), mpmath.mpf(float(gamma))
-    expect = lambda G, vv: mpmath.quad(lambda s: gf * mpmath.exp(-gf * s) * G(vv + (1 - vv) * mpmath.exp(-tf * s)),
-                                        [0, 1 / gf, 10 / gf, mpmath.inf])
-    value = mpmath.mpf(0)
-    for _ in range(10_000):
-        new = expect(G1, value)
-        if abs(new - value) < mpmath.mpf(10) ** -18:
+    # Numeric: the same expectations in floating point (closed form for a finite support, else quadrature over D).
+    tf, gf = float(tau), float(gamma)
+    if d.pmf is not None:
+        from math import comb
+
+        ks = [kk for kk, _ in d.pmf]
+        ps = [float(p) for _, p in d.pmf]
+        mean = sum(kk * p for kk, p in zip(ks, ps))
+        top = max(ks)
+        decay = [gf / (gf + j * tf) for j in range(top + 1)]
+
+        def power(m, vv):  # E[(vv + (1 - vv) e^{-tau D})^m]
+            return sum(comb(m, j) * vv ** (m - j) * (1 - vv) ** j * decay[j] for j in range(m + 1))
+
+        EG1 = lambda vv: sum(kk * p / mean * power(kk - 1, vv) for kk, p in zip(ks, ps) if kk > 0)
+        EG0 = lambda vv: sum(p * power(kk, vv) for kk, p in zip(ks, ps))
+    else:
+        from scipy.integrate import quad
+
+        G0f = sp.lambdify(x, d.G0, "math")
+        G1f = sp.lambdify(x, d.G1, "math")
+
+        def expect(G, vv):
+            f = lambda s: gf * math.exp(-gf * s) * G(vv + (1 - vv) * math.exp(-tf * s))
+            return quad(f, 0, math.inf, epsabs=1e-15, epsrel=1e-13, limit=200)[0]
+
+        EG1 = lambda vv: expect(G1f, vv)
+        EG0 = lambda vv: expect(G0f, vv)
+    value = 0.0
+    for _ in range(100_000):
+        new = EG1(value)
+        if abs(new - value) < 1e-15:
             value = new
             break
         value = new
-    return OutbreakProbability(d, tau, gamma, period, sp.Float(value, 18), sp.Float(1 - expect(G0, value), 18), False)
+    P = 1 - EG0(value)
+    return OutbreakProbability(d, tau, gamma, period, sp.Float(value, 15), sp.Float(P, 15), False)
 
 
 # ---- SIS thresholds -----------------------------------------------------------------------------------------
