@@ -3,6 +3,9 @@
 
     python benchmarks/w6.py [--sizes 100000,1000000] [--repeat 5] [--eon-repeat-large 3] [--ks-runs 50] [--sis]
 
+SIS (``--sis``): ER N = 10^4 (``--sis-n``), tmax = 20, same rates; EoN.fast_SIS
+needs about 6 s per run there and over a minute at N = 10^5.
+
 ER graphs with mean degree 10; tau = 0.3, gamma = 1, rho = 0.001. Graph
 building is timed separately: dsanalyze's compiled G(n, p) generator (straight
 to CSR) against networkx.fast_gnp_random_graph. Both simulators then run on the
@@ -83,7 +86,10 @@ def main(argv=None) -> int:
     parser.add_argument("--eon-repeat-large", type=int, default=3)
     parser.add_argument("--nx-repeat-large", type=int, default=1)
     parser.add_argument("--ks-runs", type=int, default=50)
-    parser.add_argument("--sis", action="store_true", help="also time fast_SIS (tmax = 20) at the first size")
+    parser.add_argument("--sis", action="store_true", help="also time SIS against EoN.fast_SIS")
+    parser.add_argument("--sis-n", type=int, default=10_000,
+                        help="SIS graph size (default 10^4: EoN.fast_SIS takes about 6 s per run there)")
+    parser.add_argument("--sis-tmax", type=float, default=20.0)
     args = parser.parse_args(argv)
     import EoN
     import networkx as nx
@@ -147,15 +153,24 @@ def main(argv=None) -> int:
                   f"-> {verdict} at 1%  (means {ours.mean():.5f} vs {eon.mean():.5f}, "
                   f"sd {ours.std(ddof=1):.5f} vs {eon.std(ddof=1):.5f})")
             failed |= p < 0.01
-        if args.sis and not large:
-            tmax = 20.0
-            ours_final(g, 0, tmax), eon_final(G, 0, tmax)
-            sw, ew2 = [], []
-            for i in range(repeat):
-                sw.append(timed(lambda: ours_final(g, 2000 + i, tmax))[1])
-                ew2.append(timed(lambda: eon_final(G, 2000 + i, tmax))[1])
-            print(f"  SIS    tmax = {tmax:g}: dsanalyze {median(sw):.3f} s, EoN.fast_SIS {median(ew2):.3f} s, "
-                  f"ratio {median(ew2) / median(sw):.1f}x ({repeat} runs each)")
+    if args.sis:
+        n, tmax = args.sis_n, args.sis_tmax
+        g = erdos_renyi(n, MEAN_DEGREE, seed=100)
+        G = to_networkx(g)
+        ours_final(g, 0, tmax), eon_final(G, 0, tmax)
+        sw, ew, sz, ez = [], [], [], []
+        for i in range(repeat):
+            z, w, _ = timed(lambda: ours_final(g, 2000 + i, tmax))
+            sw.append(w), sz.append(z)
+            z, w, _ = timed(lambda: eon_final(G, 2000 + i, tmax))
+            ew.append(w), ez.append(z)
+        print(f"\nSIS on ER N = {n}, tmax = {tmax:g} (same graph, {repeat} runs each):")
+        print(f"  SIS    dsanalyze (1 thread)    median {median(sw):8.3f} s, prevalence at tmax {np.mean(sz):.4f}")
+        print(f"  SIS    EoN.fast_SIS            median {median(ew):8.3f} s, prevalence at tmax {np.mean(ez):.4f}")
+        print(f"  SIS    ratio EoN / dsanalyze   {median(ew) / median(sw):7.1f}x")
+        if abs(np.mean(sz) - np.mean(ez)) > 0.02:
+            print("  CHECK FAILED: the prevalences differ by more than 0.02")
+            failed = True
     print("\n| N | build ours (s) | build networkx (s) | SIR ours (s) | EoN fast_SIR (s) | ratio |")
     print("|---|---|---|---|---|---|")
     for n, b1, b2, s1, s2, r in rows:

@@ -520,9 +520,11 @@ cdef int64_t _edges_to_csr(int64_t n, int64_t m, const int32_t *src, const int32
                            int32_t *indices, int erase) noexcept nogil:
     """Symmetric CSR of m undirected edges (indices must hold 2m). With erase, self-loops and repeats go.
 
-    Returns the number of stored entries (2 x the number of distinct edges)."""
+    Returns the number of stored entries (2 x the number of distinct edges), -1 if out of memory."""
     cdef int64_t i, e, k, start, end, out
     cdef int64_t *fill = <int64_t *> malloc((n + 1) * sizeof(int64_t))
+    if fill == NULL:
+        return -1
     for i in range(n + 1):
         indptr[i] = 0
     for e in range(m):
@@ -561,6 +563,7 @@ def erdos_renyi(int64_t n, double p, uint64_t seed):
     """G(n, p) as CSR (indptr int64, indices int32)."""
     cdef int64_t cap = <int64_t>(p * n * (n - 1) / 2.0 + 10.0 * (p * n * n) ** 0.5 + 16)
     cdef int64_t m = 0, v = 1, w = -1
+    cdef int oom = 0
     cdef double lp = log1p(-p) if p < 1 else 0.0
     cdef Rng rng
     cdef int32_t *src = <int32_t *> malloc(cap * sizeof(int32_t))
@@ -586,21 +589,30 @@ def erdos_renyi(int64_t n, double p, uint64_t seed):
                         cap = 2 * cap
                         grown = <int32_t *> realloc(src, cap * sizeof(int32_t))
                         if grown == NULL:
+                            oom = 1
                             break
                         src = grown
                         grown = <int32_t *> realloc(dst, cap * sizeof(int32_t))
                         if grown == NULL:
+                            oom = 1
                             break
                         dst = grown
                     src[m] = <int32_t>v
                     dst[m] = <int32_t>w
                     m += 1
+    if oom:
+        free(src)
+        free(dst)
+        raise MemoryError("not enough memory for the edges of G(n, p)")
     cdef cnp.ndarray[cnp.int64_t, ndim=1] indptr = np.empty(n + 1, dtype=np.int64)
     cdef cnp.ndarray[cnp.int32_t, ndim=1] indices = np.empty(max(2 * m, 1), dtype=np.int32)
+    cdef int64_t stored
     with nogil:
-        _edges_to_csr(n, m, src, dst, &indptr[0], &indices[0], 0)
+        stored = _edges_to_csr(n, m, src, dst, &indptr[0], &indices[0], 0)
     free(src)
     free(dst)
+    if stored < 0:
+        raise MemoryError("not enough memory to build the CSR arrays")
     return indptr, indices[:2 * m]
 
 
@@ -633,6 +645,8 @@ def configuration_model(cnp.int64_t[::1] degrees, uint64_t seed):
         # pairs (stubs[2e], stubs[2e + 1]); src/dst interleaved in one array, read with stride
         stored = _pairs_to_csr(n, m, stubs, &indptr[0], &indices[0])
     free(stubs)
+    if stored < 0:
+        raise MemoryError("not enough memory to build the CSR arrays")
     return indptr, indices[:stored].copy(), m - stored // 2
 
 
@@ -640,6 +654,10 @@ cdef int64_t _pairs_to_csr(int64_t n, int64_t m, const int32_t *stubs, int64_t *
     cdef int32_t *src = <int32_t *> malloc(max(m, 1) * sizeof(int32_t))
     cdef int32_t *dst = <int32_t *> malloc(max(m, 1) * sizeof(int32_t))
     cdef int64_t e, stored
+    if src == NULL or dst == NULL:
+        free(src)
+        free(dst)
+        return -1
     for e in range(m):
         src[e] = stubs[2 * e]
         dst[e] = stubs[2 * e + 1]

@@ -26,7 +26,7 @@ __all__ = ["CSRGraph", "as_csr", "erdos_renyi", "configuration_model", "read_edg
 _MAX_NODES = 2**31 - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CSRGraph:
     """An undirected graph as symmetric CSR arrays.
 

@@ -106,6 +106,9 @@ class EpidemicEnsemble:
         if self.first_run_events is None:
             raise ValueError("the events of the first run were not recorded (give record_events=True)")
         times, kinds = self.first_run_events
+        if times.shape[0] < self.events[0]:
+            raise ValueError(f"only the first {times.shape[0]} of {self.events[0]} events were recorded (SIS runs can "
+                             "have more events than 4 N); ask for counts at output times t= instead")
         I0 = self.initial
         dI = np.where(kinds == 0, 1, -1)
         I = np.concatenate([[I0], I0 + np.cumsum(dI)])
@@ -231,7 +234,8 @@ def simulate_sir(graph: Any, tau: Any, gamma: Any, *, rho: float | None = None, 
     seed : int, optional
         Run r uses the random stream (seed, r): reproducible whatever the threads.
     t : array_like, optional
-        Output times for the counts S, I, R of every run.
+        Output times for the counts S, I, R of every run (the state just after
+        every event up to that time; times past ``tmax`` get the state at ``tmax``).
     tmax : float
         Stop time (default: run until no one is infected).
     threads : int, optional
