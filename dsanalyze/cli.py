@@ -129,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds for each symbolic derivation (default 20)")
     report.add_argument("--seed", type=int, default=0, help="seed of the random samples of the checks")
     report.set_defaults(run=_cmd_report)
+    from .epidemic_command import add_parser as add_epidemic_parser
+
+    add_epidemic_parser(sub)
     return parser
 
 

@@ -146,3 +146,14 @@ def test_sir_threshold_and_conserved_population():
     (disease_free,) = [f.result for f in a.section("Stability")]
     assert disease_free.condition == (gamma > beta * S)  # R0 = beta S / gamma < 1
     assert a.passed and not a.unchecked
+
+
+def test_sir_epidemic_section():
+    a = ds.analyze(ds.models.sir(), figures=False)
+    beta, gamma = a.system.params
+    titles = [f.title for f in a.section("Epidemic")]
+    assert titles == ["disease free equilibrium", "reproduction number", "final size"]
+    (r0,) = [f.result for f in a.section("Epidemic") if f.title == "reproduction number"]
+    assert sp.simplify(r0.R0 - beta / gamma) == 0
+    (final,) = [f for f in a.section("Epidemic") if f.title == "final size"]
+    assert len(final.verdicts) == 3 and all(v.passed for v in final.verdicts)

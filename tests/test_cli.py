@@ -130,3 +130,12 @@ def test_report_exits_3_when_latex_fails(tmp_path, capsys, monkeypatch):
     assert main(["report", "logistic", "-o", str(tmp_path)]) == 3
     err = capsys.readouterr().err
     assert "Undefined control sequence" in err and (tmp_path / "report.tex").exists()
+
+
+def test_epidemic_command_is_wired(capsys):
+    assert main(["epidemic", "--graph", "regular", "--degree", "3", "--n", "2000", "--tau", "3", "--gamma", "1",
+                 "--runs", "2"]) == 0
+    out = capsys.readouterr().out
+    line = next(l for l in out.splitlines() if l.startswith("predicted final size"))
+    assert abs(float(line.split(":")[1].split(";")[0]) - 26 / 27) < 2e-3
+    assert main(["epidemic", "--graph", "er", "--n", "-5"]) == 2

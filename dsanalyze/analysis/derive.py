@@ -7,7 +7,9 @@ stopping.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -556,6 +558,27 @@ def lyapunov_step(ctx: Context) -> None:
         ctx.analysis.findings.append(finding)
 
 
+def epidemic_step(ctx: Context) -> None:
+    """For a compartmental epidemic model (a flow with S and I): R0 by the next-generation matrix, and what follows."""
+    from ..epidemic_command import epidemic_section
+
+    system = ctx.system
+    names = {s.name for s in system.state}
+    if not isinstance(system, Flow) or not {"S", "I"} <= names or ctx.prefix:
+        return
+    items = _attempt(ctx, "the epidemic section", lambda: epidemic_section(system, timeout=ctx.timeout))
+    for item in items or ():
+        takes_values = any(p.kind is inspect.Parameter.VAR_KEYWORD
+                           for p in inspect.signature(item.verify).parameters.values())
+        if takes_values and item.latex() and getattr(item, "R0", None) is not None and item.R0.free_symbols:
+            verdicts = [v for values in ctx.samples
+                        for v in _check(ctx, type(item).__name__, lambda: item.verify(**values))]
+        else:
+            verdicts = _check(ctx, type(item).__name__, item.verify)
+        title = re.sub(r"(?<!^)(?=[A-Z])", " ", type(item).__name__).lower()
+        ctx.add("Epidemic", title, item.latex(), item, verdicts)
+
+
 #: The steps, in order, with the names the progress bar shows.
 STEPS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("fixed points", fixed_points_step),
@@ -567,6 +590,7 @@ STEPS: tuple[tuple[str, Callable[[Context], None]], ...] = (
     ("conserved quantities", conserved_step),
     ("invariant subspaces", subspace_step),
     ("Lyapunov exponents", lyapunov_step),
+    ("epidemic", epidemic_step),
 )
 
 

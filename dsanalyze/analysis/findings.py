@@ -23,6 +23,7 @@ SECTIONS = (
     "Conserved quantities",
     "Invariant subspaces",
     "Lyapunov exponents",
+    "Epidemic",
 )
 
 

@@ -99,6 +99,8 @@ def cell(value: Any) -> str:
         return f"${text}$"
     if isinstance(value, np.ndarray):
         value = np.array2string(value, precision=6, threshold=6)
+    if isinstance(value, str) and "\\" in value:
+        return "(as printed above)"  # LaTeX source of a result: printed as math in its section
     return escape(_shorten(str(value)), breakable=True)
 
 

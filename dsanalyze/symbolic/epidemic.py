@@ -629,9 +629,9 @@ class FinalSize:
         from ..models import sir
         from ..numeric.flows import integrate
 
-        r0 = float(self.R0.subs({sp.Symbol(k, positive=True): v for k, v in params.items()}))
         if self.R0.free_symbols and not params:
             raise ParameterError(f"give values for {', '.join(map(str, self.R0.free_symbols))} to verify the final size")
+        r0 = float(self.R0.subs({sp.Symbol(k, positive=True): v for k, v in params.items()}))
         z = self.value(**params)
         eps = 1e-12
         horizon = 200.0 / max(abs(r0 - 1), 0.05)
