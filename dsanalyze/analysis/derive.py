@@ -539,15 +539,10 @@ def subspace_step(ctx: Context) -> None:
         if isinstance(restricted, Map) and not trivial:
             ctx.slices.append((label, restricted))
     for label, restricted in ctx.slices:
-        sub = Context(restricted, _sub_window(ctx.window, restricted), ctx.analysis, ctx.timeout, ctx.seed,
+        sub = Context(restricted, ctx.window.restricted_to(restricted), ctx.analysis, ctx.timeout, ctx.seed,
                       ctx.degree, ctx.max_period, prefix=f"on {label}: ")
         for step in (fixed_points_step, stability_step, bifurcation_step, periodic_step):
             step(sub)
-
-
-def _sub_window(window: Window, restricted: System) -> Window:
-    box = {s.name: window.box.get(s.name, (-2.0, 2.0)) for s in restricted.state}
-    return Window(window.param, window.param_range, dict(window.fixed), box, ())
 
 
 def lyapunov_step(ctx: Context) -> None:

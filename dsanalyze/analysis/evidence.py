@@ -25,6 +25,9 @@ from .window import Window
 
 __all__ = ["curve_lyapunov", "transverse_exponent", "exponent_sum_verdicts", "build_figures"]
 
+#: Half-width of the box in which points of an invariant curve are sought.
+CURVE_SEARCH = 4.0
+
 
 def _where(values: dict[str, float]) -> str:
     return ", ".join(f"{k} = {v:g}" for k, v in values.items())
@@ -71,7 +74,8 @@ def curve_lyapunov(system: Map, curve: Any, dynamics: Any, values: dict[str, flo
     exact = dynamics.lyapunov_exponent
     claim = f"Lyapunov exponent of orbits on {sp.sstr(G)} = 0 at {_where(values)}"
     rng = np.random.default_rng(seed)
-    X = _points_on_curve(system, G, values, _box_around(system, values), orbits, rng)
+    # The whole curve, not only the window's box: an ellipse at small mu reaches beyond it.
+    X = _points_on_curve(system, G, values, [(-CURVE_SEARCH, CURVE_SEARCH)] * system.dim, orbits, rng)
     if len(X) < 4:
         return Verdict.unchecked(claim, exact, "fewer than 4 points of the curve found at these values")
     subs = {p: values[p.name] for p in system.params if p.name in values}
@@ -111,10 +115,6 @@ def curve_lyapunov(system: Map, curve: Any, dynamics: Any, values: dict[str, flo
                    evidence={"exponents": per_orbit},
                    note=f"{n} orbits x {steps} steps on the curve (after {transient}), re-projected onto it each step; "
                         f"standard error {se:.1e}; seed {seed}")
-
-
-def _box_around(system: System, values: dict[str, float]) -> list[tuple[float, float]]:
-    return [(-4.0, 4.0)] * system.dim
 
 
 def transverse_exponent(system: Map, curve: Any, values: dict[str, float], window: Window, *, seed: int = 0) -> str:
@@ -265,7 +265,7 @@ def build_figures(ctx: Any) -> list[Figure]:
         one_d = [(None, system)]
     for label, m in one_d[:1]:
         values = window.sweep(800)
-        x0 = _start(_sub(window, m), m)
+        x0 = _start(window.restricted_to(m), m)
         fixed = {k: v for k, v in window.fixed.items()}
         if param is None:
             break
@@ -325,11 +325,6 @@ def build_figures(ctx: Any) -> list[Figure]:
                 figures.append(Figure("trajectory", f"A trajectory from ({', '.join(f'{v:g}' for v in x0)}) "
                                       f"at {_where(values)}", draw))
     return figures
-
-
-def _sub(window: Window, system: System) -> Window:
-    box = {s.name: window.box.get(s.name, (-2.0, 2.0)) for s in system.state}
-    return Window(window.param, window.param_range, dict(window.fixed), box, ())
 
 
 def _overlay(ax, system: System, curves: list, values: dict[str, float], extent: tuple) -> None:

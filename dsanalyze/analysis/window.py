@@ -68,6 +68,11 @@ class Window:
         lo, hi = self.param_range
         return np.linspace(lo, hi, count + 2)[1:-1]
 
+    def restricted_to(self, system: System) -> "Window":
+        """The same window for a restriction of the system (its state variables only)."""
+        box = {s.name: self.box.get(s.name, (-2.0, 2.0)) for s in system.state}
+        return Window(self.param, self.param_range, dict(self.fixed), box, ())
+
     def box_of(self, system: System) -> list[tuple[float, float]]:
         """The box as a list in the order of ``system.state``."""
         return [self.box[s.name] for s in system.state]
