@@ -271,8 +271,12 @@ def build_figures(ctx: Any) -> list[Figure]:
             break
         diagram = orbit_diagram(m, param.name, values, x0=x0, transient=1000, record=200, **fixed)
         where = f" on {label}" if label else ""
+        def draw_diagram(ax, d=diagram, name=str(m.state[0])):
+            plot.orbit_diagram(d, ax)
+            ax.set_ylabel(name)
+
         figures.append(Figure("orbit-diagram", f"Orbit diagram{where}: {m.state[0]} after 1000 transient steps, "
-                              f"200 recorded, against {param}", lambda ax, d=diagram: plot.orbit_diagram(d, ax)))
+                              f"200 recorded, against {param}", draw_diagram))
         rows = lyapunov_spectrum_batch(m, x0, 4000, {param.name: values, **{k: np.full(len(values), v)
                                                                            for k, v in fixed.items()}},
                                        k=1, transient=500)

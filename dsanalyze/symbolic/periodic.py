@@ -298,9 +298,11 @@ class PeriodicOrbit:
             (p,) = self.system.params
             for label, method in (("exists", self.existence_region), ("stable", self.stability_region)):
                 try:
-                    lines.append(f"\\text{{{label} for }} {latex_region(method(p), p)}")
+                    region = method(p)
                 except (ParameterError, ValueError, NotImplementedError):
-                    pass
+                    continue
+                lines.append(f"\\text{{{label} for no value of }} {sp.latex(p)}" if region is sp.S.EmptySet
+                             else f"\\text{{{label} for }} {latex_region(region, p)}")
         body = " \\\\\n".join(lines)
         return f"\\text{{period-{self.period} orbit}} \\\\\n{body}"
 
