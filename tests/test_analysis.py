@@ -157,3 +157,21 @@ def test_sir_epidemic_section():
     assert sp.simplify(r0.R0 - beta / gamma) == 0
     (final,) = [f for f in a.section("Epidemic") if f.title == "final size"]
     assert len(final.verdicts) == 3 and all(v.passed for v in final.verdicts)
+
+
+@pytest.mark.parametrize("system", [
+    ds.Flow("x y", ["A - (B + 1)*x + x**2*y", "B*x - x**2*y"], name="brusselator"),  # two parameters, no defaults
+    ds.Map("x", "x/2 + 1", name="contraction"),                                        # no parameter
+    ds.gd_map("a*w**4 - w**2", "w", lr="eta"),                                          # two parameters
+], ids=["brusselator", "contraction", "gd-two-params"])
+def test_systems_without_suggested_ranges(system):
+    a = ds.analyze(system, timeout=20)
+    assert a.failed == [] and a.findings
+    assert any("no range given" in n for n in a.notes)  # the guesses are stated
+
+
+def test_contraction_fixed_point_and_exponent():
+    a = ds.analyze(ds.Map("x", "x/2 + 1"), figures=False)
+    assert [f.result.coordinates for f in a.section("Fixed points") if f.title.startswith("fixed point")] == [(2,)]
+    (exponent,) = a.section("Lyapunov exponents")
+    assert exponent.verdicts[0].measured == pytest.approx(math.log(0.5), abs=1e-9)

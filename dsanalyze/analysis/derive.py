@@ -186,7 +186,12 @@ def _linearisation_verdict(ctx: Context, lin: Any, fp: FixedPoint, values: dict[
     claim = f"eigenvalues of the Jacobian at {fp.text()}"
     subs = {p: sp.nsimplify(values[p.name]) for p in system.params if p.name in values}
     if fp.is_point:
-        point = [complex(sp.N(c.subs(subs))) for c in fp.coordinates]
+        try:
+            point = [complex(sp.N(c.subs(subs))) for c in fp.coordinates]
+        except (TypeError, ValueError, ZeroDivisionError):
+            point = [complex("nan")]
+        if not all(np.isfinite(c) for c in point):
+            return Verdict.unchecked(claim, None, "the point is not finite at these values")
         if any(abs(c.imag) > 1e-12 for c in point):
             return Verdict.unchecked(claim, None, "the point is not real at these values")
         point = {s.name: c.real for s, c in zip(system.state, point)}

@@ -263,12 +263,10 @@ def build_figures(ctx: Any) -> list[Figure]:
     one_d += [(label, s) for label, s in ctx.slices if s.dim == 1]
     if param is not None and isinstance(system, Map) and system.dim == 2 and not one_d:
         one_d = [(None, system)]
-    for label, m in one_d[:1]:
+    for label, m in one_d[:1] if param is not None else ():
         values = window.sweep(800)
         x0 = _start(window.restricted_to(m), m)
         fixed = {k: v for k, v in window.fixed.items()}
-        if param is None:
-            break
         diagram = orbit_diagram(m, param.name, values, x0=x0, transient=1000, record=200, **fixed)
         where = f" on {label}" if label else ""
         def draw_diagram(ax, d=diagram, name=str(m.state[0])):

@@ -163,7 +163,7 @@ def resolve_window(system: System, param: Any = None, ranges: Mapping[str, Any] 
             fixed[p.name] = (lo + hi) / 2
         else:
             lo, hi = guess(p)
-            fixed[p.name] = (lo + hi) / 2
+            fixed[p.name] = lo + 0.75 * (hi - lo)  # off the middle, where a guessed range puts 0
             notes.append(f"{p.name} fixed at {fixed[p.name]:g}")
     box = {}
     for s in system.state:
