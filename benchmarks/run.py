@@ -4,11 +4,12 @@
     python benchmarks/run.py [--workloads W1,W2,W3,W4,W5] [--repeat 7]
 
 For each workload every implementation (hand-written C reference, plain NumPy,
-naive numba loops if numba imports, dsanalyze with one and two threads) is run
+naive numba loops if numba imports, pynamicalsys where it has the feature and
+imports, dsanalyze with one and two threads) is run
 once to warm up, then ``--repeat`` times (at least 5) round-robin, so that
 noise on a shared machine hits them all alike; the table gives the median.
 Compile/JIT cost is reported separately, in the "first call" column: the C
-build (gcc) plus its first run, numba's first call (JIT), dsanalyze's first
+build (gcc) plus its first run, numba's and pynamicalsys's first call (JIT), dsanalyze's first
 call with an empty kernel cache (DSANALYZE_CACHE set to a fresh temporary
 directory). Every result is checked; a failed check is printed in the table
 and makes the exit status 1.
@@ -349,6 +350,21 @@ def numba_module():
     return numba_impl, f"numba {numba.__version__}"
 
 
+def pynamicalsys_module():
+    """The pynamicalsys peer (GPL-3.0; its public API is called, nothing copied), or None with a note."""
+    try:
+        import pynamicalsys_impl
+    except ImportError as exc:
+        return None, (f"pynamicalsys not importable ({exc}); pynamicalsys rows skipped "
+                      "(pip install pynamicalsys in the benchmark env)")
+    return pynamicalsys_impl, f"pynamicalsys {pynamicalsys_impl.VERSION} (GPL-3.0; called through its public API)"
+
+
+PYNAMICALSYS_ABSENT = ("{w}: no pynamicalsys row: pynamicalsys has no basin or escape computation over a grid "
+                       "of initial conditions for maps (escape_analysis takes one initial condition, "
+                       "basin_of_attraction is for continuous-time systems only)")
+
+
 def dsanalyze_rows(make_call: Callable[[int], Callable[[], Any]], result: Callable[[Any], Any]) -> list[Impl]:
     return [
         Impl("dsanalyze (threads=1)", make_call(1), result),
@@ -374,6 +390,11 @@ def setup_w1(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[
     notes.append(note)
     if nb is not None:
         impls.append(Impl("numba (naive loop)", lambda: nb.w1_orbits(rs, W1_X0, W1_TRANSIENT, W1_RECORD)))
+    pyn, note = pynamicalsys_module()
+    notes.append(note)
+    if pyn is not None:
+        impls.append(Impl("pynamicalsys bifurcation_diagram",
+                          lambda: pyn.w1_orbits(rs, W1_X0, W1_TRANSIENT, W1_RECORD)))
     model = ds.models.logistic()
     x0 = np.full(W1_N, W1_X0)
 
@@ -402,6 +423,7 @@ def setup_w5(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[
     notes.append(note)
     if nb is not None:
         impls.append(Impl("numba (naive loop)", lambda: nb.w5_count(X, W5_MU, W5_STEPS, W5_ESCAPE)))
+    notes.append(PYNAMICALSYS_ABSENT.format(w="W5"))
     model = ds.models.two_factor()
 
     def make_call(threads: int) -> Callable[[], Any]:
@@ -432,6 +454,7 @@ def setup_w4(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[
     notes.append(note)
     if nb is not None:
         impls.append(Impl("numba (naive loop)", lambda: nb.w4_labels(X, W4_ETA, W4_STEPS, W4_ESCAPE)))
+    notes.append(PYNAMICALSYS_ABSENT.format(w="W4"))
     model = ds.models.ring_gd()
 
     def make_call(threads: int) -> Callable[[], Any]:
@@ -482,6 +505,12 @@ def setup_w2(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[
     notes.append(note)
     if nb is not None:
         impls.append(Impl("numba (naive loop)", lambda: nb["w2"](*W23_X0, W23_A, W23_B, W23_TRANSIENT, W2_STEPS)))
+    pyn, note = pynamicalsys_module()
+    notes.append(note)
+    if pyn is not None:
+        impls += [Impl(f"pynamicalsys lyapunov ({method})",
+                       lambda method=method: pyn.w2_maximal(W23_X0, W23_A, W23_B, W23_TRANSIENT, W2_STEPS, method))
+                  for method in ("QR", "ER")]
     model = ds.models.henon()
     impls.append(Impl("dsanalyze (threads=1)",
                       lambda: ds.maximal_lyapunov(model, list(W23_X0), W2_STEPS, transient=W23_TRANSIENT,
@@ -507,6 +536,12 @@ def setup_w3(notes: list[str]) -> tuple[list[Impl], Callable[[Impl, Any], tuple[
     notes.append(note)
     if nb is not None:
         impls.append(Impl("numba (naive loop)", lambda: nb["w3"](*W23_X0, W23_A, W23_B, W23_TRANSIENT, W3_STEPS)))
+    pyn, note = pynamicalsys_module()
+    notes.append(note)
+    if pyn is not None:
+        impls += [Impl(f"pynamicalsys lyapunov ({method})",
+                       lambda method=method: pyn.w3_spectrum(W23_X0, W23_A, W23_B, W23_TRANSIENT, W3_STEPS, method))
+                  for method in ("QR", "ER")]
     model = ds.models.henon()
     impls.append(Impl("dsanalyze (threads=1)",
                       lambda: ds.lyapunov_spectrum(model, list(W23_X0), W3_STEPS, transient=W23_TRANSIENT,
