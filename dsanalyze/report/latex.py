@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..symbolic.intervals import latex_chain
+from ..symbolic.intervals import latex_condition
 
 __all__ = ["escape", "math_of", "cell", "tolerance_cell", "condition_latex"]
 
@@ -47,16 +47,14 @@ def escape(text: Any, *, breakable: bool = False) -> str:
 
 
 def condition_latex(condition: sp.Basic) -> str:
-    """A Boolean as chained relations: ``0 < \\mu < 1`` rather than a logical and."""
+    """A Boolean as chained relations (``0 < \\mu < 1``, never a logical and), in words where it is constant."""
     if condition is sp.true:
         return r"\text{always}"
     if condition is sp.false:
         return r"\text{never}"
-    if isinstance(condition, sp.And):
-        return latex_chain(condition.args)
     if isinstance(condition, sp.Or):
         return r" \;\text{or}\; ".join(f"\\left({condition_latex(a)}\\right)" for a in condition.args)
-    return sp.latex(condition)
+    return latex_condition(condition)
 
 
 def math_of(value: Any) -> str:

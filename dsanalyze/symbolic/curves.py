@@ -31,7 +31,8 @@ import sympy as sp
 from ..errors import DimensionError, ExpressionError, ParameterError
 from ..systems import Map, System
 from ..verify import Basis, Verdict
-from .invariants import InvariantCurve, _latex_condition, is_invariant
+from .intervals import latex_condition
+from .invariants import InvariantCurve, is_invariant
 from .periodic import _Budget, _exact_values, _format_row, _parameter_rows, _parse, _require
 
 __all__ = ["ConicParametrisation", "CurveDynamics", "parametrise_conic", "induced_map"]
@@ -105,7 +106,7 @@ class ConicParametrisation:
         where = f"{t} \\in [0, 2\\pi)" if self.periodic else f"{t} \\in \\mathbb{{R}}"
         text = f"\\text{{{self.kind}}}:\\ {rows},\\quad {where}"
         if self.conditions is not sp.true:
-            text += r" \quad \text{if } " + _latex_condition(self.conditions)
+            text += r" \quad \text{if } " + latex_condition(self.conditions)
         return text
 
     def _repr_latex_(self) -> str:
@@ -410,7 +411,7 @@ class CurveDynamics:
             text += f",\\quad \\rho = {sp.latex(self.rotation_number)}"
         text += f" \\quad \\text{{({self.description})}}"
         if self.conditions is not sp.true:
-            text += r" \quad \text{if } " + _latex_condition(self.conditions)
+            text += r" \quad \text{if } " + latex_condition(self.conditions)
         return text
 
     def _repr_latex_(self) -> str:

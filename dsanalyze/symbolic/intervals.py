@@ -18,7 +18,7 @@ import sympy as sp
 
 from ..errors import RegionError
 
-__all__ = ["solve_region", "domain_of", "latex_region", "latex_chain", "RegionError"]
+__all__ = ["solve_region", "domain_of", "latex_region", "latex_chain", "latex_condition", "RegionError"]
 
 
 def _expand_abs(rel: sp.Rel) -> sp.Basic:
@@ -342,3 +342,18 @@ def latex_chain(relations, separator: str = r",\quad ") -> str:
         else:
             pieces.extend(sp.latex(r) for r in rels)
     return separator.join(pieces)
+
+
+def latex_condition(condition: sp.Basic) -> str:
+    """A condition as LaTeX: in one symbol as chained inequalities (0 < mu < 2), never a logical and."""
+    symbols = condition.free_symbols
+    orders = (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)
+    if len(symbols) == 1 and not condition.atoms(sp.Eq) and any(condition.atoms(k) for k in orders):
+        (p,) = symbols
+        try:
+            return latex_region(solve_region(condition, p), p)
+        except (ValueError, NotImplementedError, TypeError):
+            pass
+    if isinstance(condition, sp.And):
+        return r",\ ".join(latex_condition(a) for a in condition.args)
+    return sp.latex(condition)

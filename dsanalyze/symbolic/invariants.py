@@ -37,6 +37,7 @@ from sympy.polys.orderings import grevlex
 from ..errors import DimensionError, DsAnalyzeError, ExpressionError
 from ..systems import Flow, Map, System
 from ..verify import Basis, Verdict
+from .intervals import latex_condition
 from .periodic import _Budget, _exact_values, _format_row, _parameter_rows, _parse, _polynomial_rhs, _require
 
 __all__ = [
@@ -408,7 +409,7 @@ class InvariantCurve:
             text += f", \\quad \\dot G = {over}\\left({q}\\right) G"
         text += f" \\ \\text{{with }} G = {sp.latex(self.expression)}"
         if self.conditions is not sp.true:
-            text += r" \quad \text{if } " + _latex_condition(self.conditions)
+            text += r" \quad \text{if } " + latex_condition(self.conditions)
         if self.free:
             text += r" \quad \text{for all } " + ", ".join(sp.latex(s) for s in self.free)
         return text
@@ -505,23 +506,6 @@ class InvariantCurve:
             return 0.0
         G1, S1 = (np.broadcast_to(np.asarray(v, dtype=float), (len(X),)) for v in g(*end.T, *values))
         return float(np.max((np.abs(G1) / np.maximum(S1, np.finfo(float).tiny))[ok]))
-
-
-def _latex_condition(condition: sp.Basic) -> str:
-    """A condition as LaTeX: in one symbol as chained inequalities (0 < mu < 2), never a logical and."""
-    from .intervals import latex_region, solve_region
-
-    symbols = condition.free_symbols
-    orders = (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)
-    if len(symbols) == 1 and not condition.atoms(sp.Eq) and any(condition.atoms(k) for k in orders):
-        (p,) = symbols
-        try:
-            return latex_region(solve_region(condition, p), p)
-        except (ValueError, NotImplementedError, TypeError):
-            pass
-    if isinstance(condition, sp.And):
-        return r",\ ".join(_latex_condition(a) for a in condition.args)
-    return sp.latex(condition)
 
 
 # ---------------------------------------------------------------------------
@@ -1168,7 +1152,7 @@ class ConservedQuantity:
         text = (f"\\left({C}\\right) \\circ F = {C}" if isinstance(self.system, Map)
                 else f"\\frac{{d}}{{dt}}\\left({C}\\right) = 0")
         if self.conditions is not sp.true:
-            text += r" \quad \text{if } " + _latex_condition(self.conditions)
+            text += r" \quad \text{if } " + latex_condition(self.conditions)
         return text
 
     def _repr_latex_(self) -> str:
