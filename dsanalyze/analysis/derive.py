@@ -445,7 +445,7 @@ def _induced_map(ctx: Context, curve: Any) -> None:
             verdicts += _check(ctx, "Lyapunov exponent on the curve",
                                lambda: curve_lyapunov(ctx.system, curve, dynamics, values, seed=ctx.seed))
     for values in ctx.samples:
-        text = transverse_exponent(ctx.system, curve, values, ctx.window)
+        text = transverse_exponent(ctx.system, curve, values, seed=ctx.seed)
         if text:
             texts.append(text)
     ctx.add("Invariant curves", f"on {sp.sstr(curve.expression)} = 0 the map is {dynamics.description}",

@@ -18,15 +18,13 @@ from ..numeric.lyapunov import (
     flow_lyapunov_spectrum, lyapunov_spectrum, lyapunov_spectrum_batch, maximal_lyapunov, transverse_lyapunov,
 )
 from ..numeric.orbits import evaluate_jacobian, evaluate_rhs
+from ..symbolic.invariants import _points_on_curve as points_on_curve
 from ..systems import Flow, Map, System
 from ..verify import Basis, Verdict
 from .findings import Figure, Finding
 from .window import Window
 
 __all__ = ["curve_lyapunov", "transverse_exponent", "exponent_sum_verdicts", "build_figures"]
-
-#: Half-width of the box in which points of an invariant curve are sought.
-CURVE_SEARCH = 4.0
 
 
 def _where(values: dict[str, float]) -> str:
@@ -38,25 +36,10 @@ def _start(window: Window, system: System, fraction: float = 0.37) -> np.ndarray
     return np.array([lo + fraction * (hi - lo) for lo, hi in window.box_of(system)])
 
 
-def _points_on_curve(system: System, G: sp.Expr, values: dict[str, float], box: list, n: int,
+def _points_on_curve(system: System, G: sp.Expr, values: dict[str, float], n: int,
                      rng: np.random.Generator) -> np.ndarray:
-    """Up to ``n`` points with G = 0 in the box: random starts Newton-projected along grad G."""
-    state = system.state
-    subs = {p: values[p.name] for p in system.params if p.name in values}
-    g = sp.lambdify(state, G.subs(subs), "numpy")
-    grad = [sp.lambdify(state, sp.diff(G, s).subs(subs), "numpy") for s in state]
-    lo = np.array([b[0] for b in box])
-    hi = np.array([b[1] for b in box])
-    X = lo + (hi - lo) * rng.random((8 * n, len(state)))
-    for _ in range(40):
-        cols = X.T
-        gv = np.asarray(g(*cols), dtype=float) * np.ones(X.shape[0])
-        dG = np.stack([np.asarray(d(*cols), dtype=float) * np.ones(X.shape[0]) for d in grad], axis=1)
-        norm2 = np.maximum(np.sum(dG * dG, axis=1), 1e-300)
-        X = X - (gv / norm2)[:, None] * dG
-    gv = np.abs(np.asarray(g(*X.T), dtype=float) * np.ones(X.shape[0]))
-    keep = np.isfinite(gv) & (gv < 1e-12) & np.all(np.isfinite(X), axis=1) & np.all(np.abs(X) < 1e6, axis=1)
-    return X[keep][:n]
+    """Up to ``n`` points with G = 0 (the invariant-curve checks' own search, at these parameter values)."""
+    return points_on_curve(system, G, [values[p.name] for p in system.params], rng, n)
 
 
 def curve_lyapunov(system: Map, curve: Any, dynamics: Any, values: dict[str, float], *, seed: int = 0,
@@ -74,8 +57,7 @@ def curve_lyapunov(system: Map, curve: Any, dynamics: Any, values: dict[str, flo
     exact = dynamics.lyapunov_exponent
     claim = f"Lyapunov exponent of orbits on {sp.sstr(G)} = 0 at {_where(values)}"
     rng = np.random.default_rng(seed)
-    # The whole curve, not only the window's box: an ellipse at small mu reaches beyond it.
-    X = _points_on_curve(system, G, values, [(-CURVE_SEARCH, CURVE_SEARCH)] * system.dim, orbits, rng)
+    X = _points_on_curve(system, G, values, orbits, rng)
     if len(X) < 4:
         return Verdict.unchecked(claim, exact, "fewer than 4 points of the curve found at these values")
     subs = {p: values[p.name] for p in system.params if p.name in values}
@@ -117,10 +99,10 @@ def curve_lyapunov(system: Map, curve: Any, dynamics: Any, values: dict[str, flo
                         f"standard error {se:.1e}; seed {seed}")
 
 
-def transverse_exponent(system: Map, curve: Any, values: dict[str, float], window: Window, *, seed: int = 0) -> str:
+def transverse_exponent(system: Map, curve: Any, values: dict[str, float], *, seed: int = 0) -> str:
     """The measured exponent normal to an invariant curve at one parameter set, as a sentence ('' if none)."""
     rng = np.random.default_rng(seed)
-    X = _points_on_curve(system, curve.expression, values, window.box_of(system), 1, rng)
+    X = _points_on_curve(system, curve.expression, values, 1, rng)
     if len(X) == 0:
         return ""
     try:
