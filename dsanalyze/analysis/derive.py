@@ -24,6 +24,7 @@ from ..symbolic.intervals import latex_region
 from ..symbolic.results import FixedPoint
 from ..systems import Flow, Map, System, gradient_flow
 from ..verify import Basis, Verdict
+from .evidence import curve_lyapunov, exponent_sum_verdicts, point_at, transverse_exponent
 from .findings import Analysis, Finding
 from .window import Window
 
@@ -186,19 +187,12 @@ def _linearisation_verdict(ctx: Context, lin: Any, fp: FixedPoint, values: dict[
     claim = f"eigenvalues of the Jacobian at {fp.text()}"
     subs = {p: sp.nsimplify(values[p.name]) for p in system.params if p.name in values}
     if fp.is_point:
-        try:
-            point = [complex(sp.N(c.subs(subs))) for c in fp.coordinates]
-        except (TypeError, ValueError, ZeroDivisionError):
-            point = [complex("nan")]
-        if not all(np.isfinite(c) for c in point):
-            return Verdict.unchecked(claim, None, "the point is not finite at these values")
-        if any(abs(c.imag) > 1e-12 for c in point):
-            return Verdict.unchecked(claim, None, "the point is not real at these values")
-        point = {s.name: c.real for s, c in zip(system.state, point)}
-        eigen = lin.eigenvalues
+        x = point_at(fp, values)
+        if x is None:
+            return Verdict.unchecked(claim, None, "the point is not real and finite at these values")
+        point = dict(zip((s.name for s in system.state), x))
     else:
         point = _component_point(fp, ctx)
-        eigen = lin.eigenvalues
         if point is None:
             return Verdict.unchecked(claim, None, "no real point of the component in the box")
     at = {**subs, **{s: point[s.name] for s in system.state}}
@@ -207,7 +201,7 @@ def _linearisation_verdict(ctx: Context, lin: Any, fp: FixedPoint, values: dict[
     J = evaluate_jacobian(system, x, P)[0]
     where = ", ".join(f"{k} = {v:g}" for k, v in values.items())
     predicted = []
-    for ev, mult in eigen.items():
+    for ev, mult in lin.eigenvalues.items():
         predicted += [complex(sp.N(ev.subs(at)))] * int(mult)
     if not lin.eigenvalues_complete or len(predicted) != system.dim:
         # No closed form for every root: compare the characteristic polynomial's coefficients instead.
@@ -257,16 +251,15 @@ def stability_step(ctx: Context) -> None:
         cond = _attempt(ctx, f"stability of {fp.text()}", lambda: ctx.system.stability(fp, timeout=ctx.timeout))
         if cond is None:
             continue
-        if cond.condition in (sp.true, sp.false):
-            values = [dict(v) for v in ctx.samples]
+        # A constant verdict is checked at each sample; a condition in the swept parameter draws it from its range.
+        if cond.condition in (sp.true, sp.false) or w.param is None:
+            runs = [(values, None) for values in ctx.samples]
         else:
-            values = [dict(w.fixed)]
-        window = {w.param.name: w.param_range} if w.param is not None else None
+            runs = [(w.fixed, {w.param.name: w.param_range})]
         verdicts = []
-        for v in values:
+        for values, window in runs:
             verdicts += _check(ctx, f"{fp.text()} is stable iff {cond.condition}",
-                               lambda: cond.verify(seed=ctx.seed, window=window if w.param.name not in v else None, **v)
-                               if w.param is not None else cond.verify(seed=ctx.seed, **v))
+                               lambda: cond.verify(seed=ctx.seed, window=window, **values))
         title = {sp.true: "is always stable", sp.false: "is never stable"}.get(
             cond.condition, f"is stable iff {condition_text(cond.condition)}")
         ctx.add("Stability", f"{fp.text()} {title}", cond.latex(), cond, verdicts)
@@ -430,8 +423,6 @@ def _in_window(window: Window, values: dict[str, float]) -> bool:
 
 
 def _induced_map(ctx: Context, curve: Any) -> None:
-    from .evidence import curve_lyapunov, transverse_exponent
-
     dynamics = _attempt(ctx, f"map induced on {sp.sstr(curve.expression)} = 0",
                         lambda: ctx.system.induced_map(curve, timeout=ctx.timeout))
     if dynamics is None:
@@ -552,8 +543,6 @@ def subspace_step(ctx: Context) -> None:
 
 def lyapunov_step(ctx: Context) -> None:
     """Lyapunov exponents: the measured spectrum, and its sum against ln|det J| (maps) or tr J (flows) when constant."""
-    from .evidence import exponent_sum_verdicts
-
     for finding in exponent_sum_verdicts(ctx):
         ctx.analysis.findings.append(finding)
 
@@ -568,9 +557,10 @@ def epidemic_step(ctx: Context) -> None:
         return
     items = _attempt(ctx, "the epidemic section", lambda: epidemic_section(system, timeout=ctx.timeout))
     for item in items or ():
+        # Results stated in the model's parameters (R0, final size) are checked at the sample values.
         takes_values = any(p.kind is inspect.Parameter.VAR_KEYWORD
                            for p in inspect.signature(item.verify).parameters.values())
-        if takes_values and item.latex() and getattr(item, "R0", None) is not None and item.R0.free_symbols:
+        if takes_values and getattr(item, "R0", None) is not None and item.R0.free_symbols:
             verdicts = [v for values in ctx.samples
                         for v in _check(ctx, type(item).__name__, lambda: item.verify(**values))]
         else:

@@ -24,7 +24,7 @@ from ..verify import Basis, Verdict
 from .findings import Figure, Finding
 from .window import Window
 
-__all__ = ["curve_lyapunov", "transverse_exponent", "exponent_sum_verdicts", "build_figures"]
+__all__ = ["point_at", "curve_lyapunov", "transverse_exponent", "exponent_sum_verdicts", "build_figures"]
 
 
 def _where(values: dict[str, float]) -> str:
@@ -34,6 +34,18 @@ def _where(values: dict[str, float]) -> str:
 def _start(window: Window, system: System, fraction: float = 0.37) -> np.ndarray:
     """A generic start inside the box (off the symmetric centre, where fixed points often sit)."""
     return np.array([lo + fraction * (hi - lo) for lo, hi in window.box_of(system)])
+
+
+def point_at(fp: Any, values: dict[str, float]) -> np.ndarray | None:
+    """The coordinates of an isolated fixed point at these parameter values; None where not real and finite."""
+    subs = {p: sp.nsimplify(values[p.name]) for p in fp.system.params if p.name in values}
+    try:
+        x = np.array([complex(sp.N(c.subs(subs))) for c in fp.coordinates])
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not np.all(np.isfinite(x)) or np.any(np.abs(x.imag) > 1e-12):
+        return None
+    return x.real
 
 
 def _points_on_curve(system: System, G: sp.Expr, values: dict[str, float], n: int,
@@ -132,14 +144,9 @@ def _stable_point_verdicts(ctx: Any) -> list[Finding]:
             continue
         verdicts = []
         for values in ctx.samples:
-            subs = {p: sp.nsimplify(values[p.name]) for p in system.params if p.name in values}
-            try:
-                x = np.array([complex(sp.N(c.subs(subs))) for c in fp.coordinates])
-            except (TypeError, ValueError):
+            x = point_at(fp, values)
+            if x is None:
                 continue
-            if np.any(np.abs(x.imag) > 1e-12) or not np.all(np.isfinite(x.real)):
-                continue
-            x = x.real
             P = {p.name: values[p.name] for p in system.params}
             eig = np.linalg.eigvals(evaluate_jacobian(system, x[None, :], P)[0])
             radius = float(np.max(np.abs(eig)))
