@@ -57,12 +57,9 @@ def _model(analysis) -> dict[str, Any]:
                      + ", ".join(f"{s[window.param.name]:g}" for s in samples) + r"\}$")
     box = ", ".join(f"${sp.latex(sp.Symbol(k))} \\in [{lo:g}, {hi:g}]$" for k, (lo, hi) in window.box.items())
     parts.append(f"orbits start in {box}")
-    equations = r" \\ ".join(
-        f"{system._lhs_latex(s)} &= {sp.latex(r)}" for s, r in zip(system.state, system.rhs)
-    )
     return {
         "description": escape(system.description or f"A {system.kind} of dimension {system.dim}."),
-        "equations": equations,
+        "equations": system.latex(),
         "state": ", ".join(sp.latex(s) for s in system.state),
         "params": ", ".join(sp.latex(p) for p in system.params) or r"\text{none}",
         "loss": sp.latex(system.loss) if system.loss is not None else "",
