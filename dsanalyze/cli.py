@@ -60,12 +60,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _load(target: str):
     """A library model by name, or a model file (a path, or a name ending in .toml)."""
-    from .modelfile import load_model
+    from .modelfile import Model, load_model
 
     if target.endswith(".toml") or os.sep in target or os.path.isfile(target):
         return load_model(target)
-    from .modelfile import Model
-
     return Model(models.get(target), path=target)
 
 
