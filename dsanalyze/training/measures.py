@@ -24,7 +24,6 @@ from enum import Enum
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .. import _training
 from ..errors import DimensionError, TrainingError
@@ -369,6 +368,8 @@ def sharpness(F: TrainingMap, theta: Any, *, tol: float = 1e-10, seed: int = 0) 
     P = F.dim
     if P <= 3:
         return float(np.linalg.eigvalsh(F.hessian(theta[0]))[-1])
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh  # imported here, as elsewhere
+
     args, threads = F._args, 1
     point = theta
 
