@@ -8,3 +8,5 @@ ctypedef void (*jac_fn)(const double *x, const double *p, double *out) noexcept 
 ctypedef int64_t (*map_block_fn)(int64_t m, double *x, const double *p, int64_t pstride, int64_t steps,
                                  double escape, int64_t *esc, double *rec,
                                  int64_t rec_start, int64_t rec_stride) noexcept nogil
+ctypedef int64_t (*tangent_fn)(double *x, const double *p, double *v, int64_t steps, double escape,
+                               int64_t *v_exp, double *det, int64_t *det_exp, int *status) noexcept nogil

@@ -8,7 +8,10 @@ generated ``ds_jac``, and re-orthonormalise them by modified Gram-Schmidt (the
 QR method of Benettin, Galgani, Giorgilli & Strelcyn, Meccanica 15, 9-30,
 1980). The growth factors R_jj are multiplied into a running product per
 vector; the logarithm is taken only when the product nears under- or
-overflow (and at sample times), so a step costs no ``log``.
+overflow (and at sample times), so a step costs no ``log``. One tangent
+vector of a map (and both exponents of a 2-D map, from |det J|) take a faster
+path: the system's generated ``ds_tangent`` runs the state and the tangent
+product in one compiled loop between samples (see ``_map_lazy``).
 
 Flows integrate the variational equations dW/dt = J(x) W together with the
 state by fixed-step classical RK4.
@@ -23,7 +26,7 @@ from libc.stdint cimport int64_t, uintptr_t
 from libc.stdlib cimport malloc, free
 from libc.math cimport fabs, sqrt, log, isfinite, NAN
 
-from _kernel cimport rhs_fn, jac_fn
+from _kernel cimport rhs_fn, jac_fn, tangent_fn
 
 cnp.import_array()
 
@@ -43,6 +46,7 @@ cdef double _HIGH = 1e150
 cdef double _LOW = 1e-150
 cdef double _FHIGH = 1e100
 cdef double _FLOW = 1e-100
+cdef double _LN2 = 0.6931471805599453094
 
 
 cdef inline bint _inside(const double *x, int64_t d, double escape) noexcept nogil:
@@ -195,98 +199,64 @@ cdef int _map_spectrum(rhs_fn f, jac_fn jf, int64_t d, int64_t k, const double *
     return status
 
 
-cdef int _map_lazy(rhs_fn f, jac_fn jf, int64_t d, int64_t k, const double *x0, const double *p,
+cdef inline double _log_size(const double *v, int64_t d, int64_t v_exp) noexcept nogil:
+    """log |v 2^v_exp|."""
+    cdef double nrm2 = 0.0
+    cdef int64_t i
+    for i in range(d):
+        nrm2 = nrm2 + v[i] * v[i]
+    return v_exp * _LN2 + 0.5 * log(nrm2)
+
+
+cdef int _map_lazy(tangent_fn tf, int64_t d, int64_t k, const double *x0, const double *p,
                    const double *q0, int64_t transient, int64_t steps, int64_t sample_every,
                    double escape, double *logsum, double *running, double *xf,
                    int64_t *fail_step) noexcept nogil:
     """The fast path for k = 1 (any d), and for k = d = 2.
 
     The maximal direction needs no renormalisation for its own sake (the
-    tangent map is linear): v <- J v is rescaled only when |v|^2 leaves
-    [1e-200, 1e200], and log |v| is folded in at samples and at the end, so
-    no square root or division sits on the step-to-step dependency chain. For
-    k = d = 2 the second exponent follows from R_11 R_22 = |det J| (QR of the
-    2 x 2 tangent matrix): sum log R_22 = sum log |det J| - sum log R_11, with
-    the determinants multiplied into a product like the norms. In exact
-    arithmetic this is the QR method with renormalisation every step.
+    tangent map is linear): the system's generated ``ds_tangent`` advances the
+    state and v <- J v together, scaling v by powers of two only (exact), and
+    log |v| is taken at samples and at the end. For k = d = 2 the second
+    exponent follows from R_11 R_22 = |det J| (QR of the 2 x 2 tangent
+    matrix): sum log R_22 = sum log |det J| - sum log R_11, the determinants
+    multiplied into a product kept the same way. In exact arithmetic this is
+    the QR method with renormalisation every step.
     """
-    cdef double *work = <double *> malloc((4 * d + d * d) * sizeof(double))
+    cdef double *work = <double *> malloc(2 * d * sizeof(double))
     cdef double *x
-    cdef double *xn
-    cdef double *J
     cdef double *v
-    cdef double *tmp
-    cdef double *swap
-    cdef double nrm2, q, r, detprod = 1.0, logdet = 0.0, det, l1
-    cdef int64_t i, l, s, total = transient + steps, m, until_sample
+    cdef double nrm2, r, det = 1.0, l1
+    cdef int64_t i, s, total = transient + steps, m, target, v_exp = 0, det_exp = 0
     cdef bint two = k == 2
-    cdef int status = _OK
+    cdef int status = _OK, step_status = 0
     if work == NULL:
         return _NO_MEMORY
     x = work
-    xn = work + d
-    J = work + 2 * d
-    v = J + d * d
-    tmp = v + d
+    v = work + d
     for i in range(d):
         x[i] = x0[i]
         v[i] = q0[i]
-    logsum[0] = 0.0
-    if two:
-        logsum[1] = 0.0
     fail_step[0] = -1
     if not _inside(x, d, escape):
         status = _ESCAPED
         fail_step[0] = 0
     s = 0
-    until_sample = sample_every if sample_every > 0 else -1
     while status == _OK and s < total:
-        jf(x, p, J)
-        f(x, p, xn)
-        if d == 1:
-            v[0] = J[0] * v[0]
-            nrm2 = v[0] * v[0]
-        elif d == 2:
-            q = J[0] * v[0] + J[1] * v[1]
-            v[1] = J[2] * v[0] + J[3] * v[1]
-            v[0] = q
-            nrm2 = v[0] * v[0] + v[1] * v[1]
-            if two:
-                det = fabs(J[0] * J[3] - J[1] * J[2])
-                detprod = detprod * det
-                if not (detprod > _LOW and detprod < _HIGH):
-                    if not (detprod > 0.0) or not isfinite(detprod):
-                        status = _TANGENT
-                        fail_step[0] = s + 1
-                        break
-                    logdet = logdet + log(detprod)
-                    detprod = 1.0
+        # Run to the next event: the end of the transient, a sample, the end.
+        if s < transient:
+            target = transient
+        elif sample_every > 0:
+            target = transient + ((s - transient) // sample_every + 1) * sample_every
+            if target > total:
+                target = total
         else:
-            for i in range(d):
-                q = 0.0
-                for l in range(d):
-                    q = q + J[i * d + l] * v[l]
-                tmp[i] = q
-            nrm2 = 0.0
-            for i in range(d):
-                v[i] = tmp[i]
-                nrm2 = nrm2 + v[i] * v[i]
-        swap = x; x = xn; xn = swap
-        s += 1
-        if not _inside(x, d, escape):
-            status = _ESCAPED
+            target = total
+        s += tf(x, p, v, target - s, escape, &v_exp, &det if two else NULL, &det_exp, &step_status)
+        if step_status != 0:
+            status = _ESCAPED if step_status == 1 else _TANGENT
             fail_step[0] = s
             break
-        if not (nrm2 > _LOW and nrm2 < _HIGH):
-            if not (nrm2 > 0.0) or not isfinite(nrm2):
-                status = _TANGENT
-                fail_step[0] = s
-                break
-            r = sqrt(nrm2)
-            logsum[0] = logsum[0] + log(r)
-            r = 1.0 / r
-            for i in range(d):
-                v[i] = v[i] * r
         if s == transient:
             nrm2 = 0.0
             for i in range(d):
@@ -294,27 +264,18 @@ cdef int _map_lazy(rhs_fn f, jac_fn jf, int64_t d, int64_t k, const double *x0, 
             r = 1.0 / sqrt(nrm2)
             for i in range(d):
                 v[i] = v[i] * r
-            logsum[0] = 0.0
-            logdet = 0.0
-            detprod = 1.0
-        if s > transient:
-            until_sample -= 1
-            if until_sample == 0:
-                until_sample = sample_every
-                m = (s - transient) // sample_every - 1
-                nrm2 = 0.0
-                for i in range(d):
-                    nrm2 = nrm2 + v[i] * v[i]
-                l1 = logsum[0] + 0.5 * log(nrm2)
-                running[m * k] = l1
-                if two:
-                    running[m * k + 1] = logdet + log(detprod) - l1
-    nrm2 = 0.0
-    for i in range(d):
-        nrm2 = nrm2 + v[i] * v[i]
-    logsum[0] = logsum[0] + 0.5 * log(nrm2)
+            v_exp = 0
+            det = 1.0
+            det_exp = 0
+        elif sample_every > 0 and (s - transient) % sample_every == 0:
+            m = (s - transient) // sample_every - 1
+            l1 = _log_size(v, d, v_exp)
+            running[m * k] = l1
+            if two:
+                running[m * k + 1] = det_exp * _LN2 + log(det) - l1
+    logsum[0] = _log_size(v, d, v_exp)
     if two:
-        logsum[1] = logdet + log(detprod) - logsum[0]
+        logsum[1] = det_exp * _LN2 + log(det) - logsum[0]
     for i in range(d):
         xf[i] = x[i]
     free(work)
@@ -630,7 +591,7 @@ cdef int _flow_spectrum(rhs_fn f, jac_fn jf, int64_t d, int64_t k, const double 
     return status
 
 
-def spectrum_batch(uintptr_t rhs_address, uintptr_t jac_address,
+def spectrum_batch(uintptr_t rhs_address, uintptr_t jac_address, uintptr_t tangent_address,
                    cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] X,
                    cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] P,
                    cnp.ndarray[cnp.float64_t, ndim=2, mode="c"] Q0,
@@ -640,8 +601,9 @@ def spectrum_batch(uintptr_t rhs_address, uintptr_t jac_address,
 
     Parameters
     ----------
-    rhs_address, jac_address : int
-        Addresses of the system's ``ds_rhs`` and ``ds_jac``.
+    rhs_address, jac_address, tangent_address : int
+        Addresses of the system's ``ds_rhs``, ``ds_jac`` and ``ds_tangent``
+        (maps; unused for flows).
     X : (n, dim) float64
         Initial states.
     P : (n, npar) or (1, npar) float64
@@ -673,6 +635,7 @@ def spectrum_batch(uintptr_t rhs_address, uintptr_t jac_address,
     """
     cdef rhs_fn f = <rhs_fn> rhs_address
     cdef jac_fn jf = <jac_fn> jac_address
+    cdef tangent_fn tf = <tangent_fn> tangent_address
     cdef int64_t n = X.shape[0], d = X.shape[1], npar = P.shape[1], k = Q0.shape[0]
     cdef int64_t pstride = npar if P.shape[0] == n else 0
     cdef int64_t m = steps // sample_every if sample_every > 0 else 0
@@ -706,9 +669,9 @@ def spectrum_batch(uintptr_t rhs_address, uintptr_t jac_address,
                                                     transient, steps, every, sample_every, escape,
                                                     lp + r * k, rp + r * m * k, fp + r * d, failp + r)
             elif k == 1 or (k == 2 and d == 2):
-                sp[r] = <cnp.int8_t> _map_lazy(f, jf, d, k, xp + r * d, pp + r * pstride, qp,
-                                               transient, steps, sample_every, escape,
-                                               lp + r * k, rp + r * m * k, fp + r * d, failp + r)
+                sp[r] = <cnp.int8_t> _map_lazy(tf, d, k, xp + r * d, pp + r * pstride, qp,
+                                           transient, steps, sample_every, escape,
+                                           lp + r * k, rp + r * m * k, fp + r * d, failp + r)
             else:
                 sp[r] = <cnp.int8_t> _map_spectrum(f, jf, d, k, xp + r * d, pp + r * pstride, qp,
                                                    transient, steps, every, sample_every, escape,

@@ -73,6 +73,28 @@ def test_linear_map_exact():
     np.testing.assert_allclose(r.exponents, np.log([2.0, 0.5, 0.25]), rtol=0, atol=1e-12)
 
 
+def test_tangent_growth_beyond_the_floating_point_range():
+    # 16 steps of growth 1e25 (or decay 1e-25) over- or underflow a double: the
+    # fused tangent kernel replays such chunks step by step, and the exponents
+    # stay exact (ln 1e25 = 57.5646...).
+    grow = lyapunov_spectrum(ds.Map("x y", ["x/2", "1e25*y"]), [0.0, 0.0], 10**4, transient=5)
+    np.testing.assert_allclose(grow.exponents, [25 * math.log(10.0), math.log(0.5)], rtol=1e-13)
+    assert not grow.diverged
+    shrink = lyapunov_spectrum(ds.Map("x y", ["2*x", "1e-25*y"]), [0.0, 0.0], 10**4, transient=5)
+    np.testing.assert_allclose(shrink.exponents, [math.log(2.0), -25 * math.log(10.0)], rtol=1e-13)
+    one = maximal_lyapunov(ds.Map("x", ["1e-25*x"]), [1.0], 1000, transient=0)
+    assert abs(one.maximal + 25 * math.log(10.0)) < 1e-12 and not one.diverged
+
+
+def test_escape_and_collapse_found_at_their_exact_step():
+    # x_s = 2^s leaves |x| < 1e6 at s = 20 (2^20 = 1048576), inside a chunk of the fast pass.
+    r = maximal_lyapunov(ds.Map("x", ["2*x"]), [1.0], 1000, transient=3, escape=1e6)
+    assert r.diverged_at == 20 and r.x_final[0] == 2.0**20 and "left the box" in r.note
+    # A constant map has J = 0: the tangent vector is zero after the first step.
+    r = maximal_lyapunov(ds.Map("x y", ["1/2", "1/3"]), [0.1, 0.2], 1000, transient=0, seed=1)
+    assert r.diverged_at == 1 and "collapsed" in r.note
+
+
 def test_running_estimate_and_standard_error(henon_spectrum):
     r = henon_spectrum
     m = r.running.shape[0]

@@ -183,6 +183,25 @@ def test_an_excursion_outside_the_box_is_an_escape_even_if_the_orbit_returns():
     np.testing.assert_array_equal(late.final[:, 0], [20.5, -100.0])
 
 
+@pytest.mark.parametrize("record", [0, 50])
+def test_a_state_that_becomes_nan_through_arithmetic_has_escaped_at_that_step(record):
+    # x' = (y - 3)/(z - 3) is 0/0 = NaN one step after y = z = 3, with every value
+    # finite before: lane k starts at y = z = 3 - k and is NaN at step k + 1, early or
+    # late in a chunk of steps; lanes starting at 3.5 - k never meet 0/0.
+    F = ds.Map("x y z", ["(y - 3)/(z - 3)", "y + 1", "z + 1"])
+    k = np.arange(40.0)
+    start = np.where(k % 2 == 0, 3.0 - k, 3.5 - k)
+    X0 = np.column_stack([np.full(40, 0.25), start, start])
+    result = ds.iterate(F, X0, 100, escape=1e6, record=record)
+    expected = np.where(k % 2 == 0, k + 1, -1).astype(int)
+    assert result.escape_step.tolist() == expected.tolist()
+    escaped = expected > 0
+    # The last state inside: y = 3 (x = 1, or the start for k = 0).
+    np.testing.assert_array_equal(result.final[escaped, 1], 3.0)
+    np.testing.assert_array_equal(result.final[~escaped, 1], start[~escaped] + 100)
+    np.testing.assert_array_equal(result.final[~escaped, 0], 1.0)
+
+
 @pytest.mark.parametrize("exponent", [15, 16, 17, 18, 32, 33, 34])
 def test_final_state_is_the_last_inside_at_every_position_in_a_chunk(exponent):
     # x' = 2x from 1 leaves |x| < 2^e at step e: the last state inside is 2^(e-1),

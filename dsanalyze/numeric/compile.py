@@ -93,7 +93,7 @@ class Kernel:
     path : Path
         The shared object in the cache.
     addresses : dict
-        Addresses of the generated functions (``rhs``, ``jac``, ``map_block``),
+        Addresses of the generated functions (``rhs``, ``jac``, ``map_block``, ``tangent``),
         handed to the Cython drivers as integers.
     """
 
@@ -190,7 +190,7 @@ def _compile(system: System) -> Kernel:
                 raise CompilationError(f"kernel {target} reports {symbol}() = {found}, expected {expected}; delete the file")
         addresses = {
             name: ctypes.cast(getattr(library, f"ds_{name}"), ctypes.c_void_p).value
-            for name in ("rhs", "jac", "map_block")
+            for name in ("rhs", "jac", "map_block", "tangent")
         }
         kernel = Kernel(system, target, library, addresses)
         _loaded[digest] = kernel

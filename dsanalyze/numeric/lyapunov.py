@@ -85,7 +85,7 @@ class LyapunovResult:
     steps : int
         Steps measured (after the transient).
     x_final : (dim,) ndarray
-        The state at the end (the last state inside the box for a divergent orbit).
+        The state at the end (for a divergent orbit, the first state outside the box).
     note : str
         How it was obtained, and what went wrong if it did.
     diverged_at : int or None
@@ -160,6 +160,12 @@ class LyapunovResult:
 
 
 # ---------------------------------------------------------------------------------------------- checks
+
+
+
+def _tangent_addresses(kernel) -> tuple[int, int, int]:
+    """The generated functions the Lyapunov drivers call: ``ds_rhs``, ``ds_jac``, ``ds_tangent``."""
+    return kernel.addresses["rhs"], kernel.addresses["jac"], kernel.addresses["tangent"]
 
 
 def _require(system: Any, kind: type, what: str) -> None:
@@ -293,7 +299,7 @@ def lyapunov_spectrum_batch(
                                                              seed, samples)
     X, P = _batch_states(system, X0, params)
     kernel = compile_system(system)
-    out = _lyapunov.spectrum_batch(kernel.addresses["rhs"], kernel.addresses["jac"], X, P, q0, transient, steps,
+    out = _lyapunov.spectrum_batch(*_tangent_addresses(kernel), X, P, q0, transient, steps,
                                    every, sample_every, float(escape), 0.0, False, thread_count(threads))
     note = f"QR every {every} step(s), k = {k}, transient {transient}"
     return [_result(*out, row, steps, 1.0, sample_every, note) for row in range(X.shape[0])]
@@ -351,8 +357,8 @@ def lyapunov_spectrum(
         Steps between QR renormalisations (1 is safest; larger is faster but
         the tangent vectors may under- or overflow, or align). For ``k = 1``,
         and for the full spectrum of a 2-D map, it has no effect: the single
-        tangent vector is rescaled only when its norm nears under- or
-        overflow (the tangent map is linear, so this changes nothing), and
+        tangent vector is only ever scaled by powers of two, which is exact
+        (the tangent map is linear, so this changes nothing), and
         for k = dim = 2 the second exponent comes from R_11 R_22 = |det J|,
         which is the QR method with renormalisation every step in exact arithmetic.
     seed : int
@@ -391,7 +397,7 @@ def lyapunov_spectrum(
                                                              seed, samples)
     x, P = _one(system, x0, params)
     kernel = compile_system(system)
-    out = _lyapunov.spectrum_batch(kernel.addresses["rhs"], kernel.addresses["jac"], x, P, q0, transient, steps,
+    out = _lyapunov.spectrum_batch(*_tangent_addresses(kernel), x, P, q0, transient, steps,
                                    every, sample_every, float(escape), 0.0, False, 1)
     note = f"QR every {every} step(s), k = {k}, transient {transient}"
     return _result(*out, 0, steps, 1.0, sample_every, note)
@@ -483,7 +489,7 @@ def flow_lyapunov_spectrum_batch(
                                                               k, seed, samples)
     X, P = _batch_states(system, X0, params)
     kernel = compile_system(system)
-    out = _lyapunov.spectrum_batch(kernel.addresses["rhs"], kernel.addresses["jac"], X, P, q0, tsteps, steps,
+    out = _lyapunov.spectrum_batch(*_tangent_addresses(kernel), X, P, q0, tsteps, steps,
                                    every, sample_every, float(escape), h, True, thread_count(threads))
     note = f"RK4 dt = {h:g}, QR every {every * h:g} time units, k = {k}, transient {tsteps * h:g}"
     return [_result(*out, row, steps, h, sample_every, note) for row in range(X.shape[0])]
@@ -554,7 +560,7 @@ def flow_lyapunov_spectrum(
                                                               k, seed, samples)
     x, P = _one(system, x0, params)
     kernel = compile_system(system)
-    out = _lyapunov.spectrum_batch(kernel.addresses["rhs"], kernel.addresses["jac"], x, P, q0, tsteps, steps,
+    out = _lyapunov.spectrum_batch(*_tangent_addresses(kernel), x, P, q0, tsteps, steps,
                                    every, sample_every, float(escape), h, True, 1)
     note = f"RK4 dt = {h:g}, QR every {every * h:g} time units, k = {k}, transient {tsteps * h:g}"
     return _result(*out, 0, steps, h, sample_every, note)
