@@ -258,3 +258,24 @@ def test_lanes_resting_exactly_on_a_fixed_point_end_the_block_early_with_the_sam
     # A lane still moving (the 2-cycle -3 -> 4 -> -3 of x' = 1 - x) keeps its block going.
     mixed = ds.iterate(F, [[0.0], [-3.0]], 10**5 + 1, {"a": [0.5, -1.0]})
     np.testing.assert_array_equal(mixed.final[:, 0], [2.0, 4.0])
+
+
+@pytest.mark.parametrize("model, params, box", [(two_factor(), {"mu": 1.5}, 2.0), (ds.models.henon(), {}, 1.5)])
+def test_an_orbit_is_bit_for_bit_the_same_whatever_its_neighbours_in_a_block_do(model, params, box):
+    # Orbits share a block of lanes; a neighbour that escapes sends the block's chunk of
+    # steps through the step-by-step replay, whose states are recorded. The other lanes'
+    # records and final states must not depend on it, to the last bit, for orbits whose
+    # arithmetic rounds (chaotic Henon, the two-factor map off its invariant ellipse).
+    rng = np.random.default_rng(5)
+    candidates = rng.uniform(-box, box, size=(20000, 2))
+    probe = ds.iterate(model, candidates, 200, params)
+    late = candidates[probe.escape_step >= 8]
+    bounded = candidates[probe.escape_step < 0][:400]
+    assert len(late) >= 200 and len(bounded) == 400
+    mixed = bounded.copy()
+    mixed[::2] = late[:200]
+    alone = ds.iterate(model, bounded, 200, params, threads=1, record=200)
+    together = ds.iterate(model, mixed, 200, params, threads=1, record=200)
+    assert (together.escape_step[::2] >= 8).all()
+    np.testing.assert_array_equal(together.recorded[1::2], alone.recorded[1::2])
+    np.testing.assert_array_equal(together.final[1::2], alone.final[1::2])

@@ -78,6 +78,22 @@ class _KernelPrinter(C99CodePrinter):
             return f"(1.0/sqrt({self._print(base)}))"
         return f"pow({self._print(base)}, {self._print(exponent)})"
 
+    def _print_Add(self, expr):
+        # A common numeric factor is taken out (SymPy distributes 4*(a + b) into
+        # 4*a + 4*b: one product instead of two), and the number goes first, so
+        # that every product that follows can fuse with the running sum into an FMA.
+        content, primitive = expr.as_content_primitive()
+        if content != 1 and primitive.is_Add:
+            return f"{self._print(content)}*({self._print_Add(primitive)})"
+        terms = sorted(expr.as_ordered_terms(), key=lambda term: not term.is_Number)
+        text = self._print(terms[0])
+        for term in terms[1:]:
+            if term.could_extract_minus_sign():
+                text += f" - {self.parenthesize(-term, 50)}"
+            else:
+                text += f" + {self.parenthesize(term, 50)}"
+        return text
+
     def _print_Rational(self, expr):
         return f"({expr.p}.0/{expr.q}.0)"
 
@@ -312,10 +328,13 @@ def _fast_chunk_source(system: System, loads: str, step_body: str, stores: str, 
     signature = (
         "static inline __attribute__((always_inline)) void\n"
         "fast_chunk(int64_t chunk, double xs[DS_DIM][DS_LANES], double ps[DS_NPAR > 0 ? DS_NPAR : 1][DS_LANES],\n"
-        "           int64_t largest[DS_LANES], double tile[DS_CHUNK][DS_DIM][DS_LANES], const int record)"
+        "           int64_t largest[DS_LANES], double tile[DS_CHUNK][DS_DIM][DS_LANES], const int record,\n"
+        "           int64_t moved[DS_LANES])"
     )
-    plain = f"""{signature}
+    plain = f"""#define DS_FAST_CHUNK_MOVED 0 /* moved[] is not filled: ds_map_block takes a step to see */
+{signature}
 {{
+    (void)moved;
     for (int64_t q = 1; q <= chunk; ++q) {{
         for (int j = 0; j < DS_LANES; ++j) {{
 {loads}
@@ -342,14 +361,14 @@ def _fast_chunk_source(system: System, loads: str, step_body: str, stores: str, 
     declare = []
     for g in range(groups):
         for k in range(dim):
-            declare.append(f"    ds_vec S{k}_{g}; memcpy(&S{k}_{g}, &xs[{k}][{8 * g}], 64);")
+            declare.append(f"    ds_vec S{k}_{g}, R{k}_{g}; memcpy(&S{k}_{g}, &xs[{k}][{8 * g}], 64); R{k}_{g} = S{k}_{g};")
         for k in range(npar):
             declare.append(f"    ds_vec P{k}_{g}; memcpy(&P{k}_{g}, &ps[{k}][{8 * g}], 64);")
         declare.append(f"    ds_vec L_{g} = ds_splat(0.0);")
     steps = []
     for g in range(groups):
         lines = [f"        {{ /* lanes {8 * g}-{8 * g + 7} */"]
-        lines += [f"{indent}const ds_vec ds_s{k} = S{k}_{g};" for k in range(dim)]
+        lines += [f"{indent}const ds_vec ds_s{k} = S{k}_{g}; R{k}_{g} = ds_s{k};" for k in range(dim)]
         lines += [f"{indent}const ds_vec ds_p{k} = P{k}_{g};" for k in range(npar)]
         lines.append(body)
         lines += [f"{indent}S{k}_{g} = ds_n{k};" for k in range(dim)]
@@ -362,12 +381,16 @@ def _fast_chunk_source(system: System, loads: str, step_body: str, stores: str, 
         if persists:  # x - x is NaN exactly when x is NaN or infinite
             write_back.append(f"    L_{g} = L_{g} + " + " + ".join(f"(S{k}_{g} - S{k}_{g})" for k in range(dim)) + ";")
         write_back += [f"    memcpy(&xs[{k}][{8 * g}], &S{k}_{g}, 64);" for k in range(dim)]
+        changed = " | ".join(f"((ds_bits)S{k}_{g} != (ds_bits)R{k}_{g})" for k in range(dim))
+        write_back.append(f"    {{ const ds_bits c = {changed}; memcpy(&moved[{8 * g}], &c, 64); }}")
         write_back.append(f"    {{ double m[8]; memcpy(m, &L_{g}, 64); "
                           f"for (int j = 0; j < 8; ++j) largest[{8 * g} + j] = bits_of(fabs(m[j])); }}")
     newline = "\n"
     return f"""#if defined(__AVX512F__) && defined(__AVX512DQ__)
 #include <immintrin.h>
 typedef double ds_vec __attribute__((vector_size(64)));
+typedef int64_t ds_bits __attribute__((vector_size(64)));
+#define DS_FAST_CHUNK_MOVED 1 /* moved[j]: whether the chunk's last step changed lane j (bits) */
 
 static inline __attribute__((always_inline)) ds_vec ds_splat(double c)
 {{
@@ -591,7 +614,7 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
     double xs[DS_DIM][DS_LANES], saved[DS_DIM][DS_LANES], kept[DS_DIM][DS_LANES], fast_end[DS_DIM][DS_LANES];
     double tile[DS_CHUNK][DS_DIM][DS_LANES]; /* a chunk's states, written out lane by lane */
     double ps[DS_NPAR > 0 ? DS_NPAR : 1][DS_LANES];
-    int64_t alive[DS_LANES], life[DS_LANES], largest[DS_LANES];
+    int64_t alive[DS_LANES], life[DS_LANES], largest[DS_LANES], moved[DS_LANES];
     const int64_t escape_bits = bits_of(escape);
     for (int j = 0; j < DS_LANES; ++j) {{
         const int64_t src = j < m ? j : 0; /* padding lanes copy the first orbit, dead */
@@ -615,7 +638,7 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
             for (int k = 0; k < DS_DIM; ++k) saved[k][j] = xs[k][j];
             largest[j] = 0;
         }}
-        fast_chunk(chunk, xs, ps, largest, tile, rec != NULL);
+        fast_chunk(chunk, xs, ps, largest, tile, rec != NULL, moved);
         int64_t escaped = 0;
         for (int j = 0; j < DS_LANES; ++j) escaped |= alive[j] & (largest[j] >= escape_bits);
         if (escaped) {{
@@ -666,11 +689,17 @@ map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstride, int64_t 
             /* Every live lane exactly (bit for bit) on a fixed point stays there
                for good: the remaining steps change nothing, so skip them. */
             int64_t moving = 0;
+#if DS_FAST_CHUNK_MOVED
+            /* The fast pass saw the last step (a replay, if any, made the same
+               steps bit for bit): x_s = x_(s-1) means x_s is a fixed point. */
+            for (int j = 0; j < DS_LANES; ++j) moving |= alive[j] & moved[j];
+#else
             for (int j = 0; j < DS_LANES; ++j) {{
 {loads}
 {step_body}
                 moving |= alive[j] & ({moved});
             }}
+#endif
             if (!moving) {{
                 for (int j = 0; j < DS_LANES; ++j) life[j] += alive[j] * (steps - done);
                 done = steps;
