@@ -12,6 +12,7 @@ import sympy as sp
 import dsanalyze as ds
 from dsanalyze.numeric import compile as compile_module
 from dsanalyze.numeric.codegen import generate_source
+from dsanalyze.numeric.compile import compiler_command
 
 
 def fresh_system(tag: float) -> ds.Map:
@@ -126,3 +127,28 @@ def test_pickled_system_round_trips_and_runs_the_same():
     G = pickle.loads(pickle.dumps(F))
     assert G == F and G.name == F.name and G.defaults == F.defaults and G.reference == F.reference
     np.testing.assert_array_equal(ds.iterate(G, [[0.1, 0.0]], 50).final, before)
+
+
+def test_kernels_built_without_avx512_give_the_same_numbers(tmp_path, monkeypatch):
+    # On a machine without AVX-512 the block kernel takes its plain lane loop instead
+    # of the vector fast pass; both must give the same escapes and states, and the
+    # fused tangent kernel the same exponent.
+    if "__AVX512DQ__" not in subprocess.run(
+        [*compiler_command(), "-march=native", "-dM", "-E", "-x", "c", "/dev/null"], capture_output=True, text=True
+    ).stdout:
+        pytest.skip("this machine has no AVX-512: the plain loop is the one every test runs")
+    rng = np.random.default_rng(3)
+    X0 = rng.uniform(-2.0, 2.0, size=(500, 2))
+    runs = {}
+    for flags in ("", "-mno-avx512f"):
+        monkeypatch.setenv("DSANALYZE_CFLAGS", flags)
+        monkeypatch.setenv("DSANALYZE_CACHE", str(tmp_path / (flags or "native")))
+        model = ds.models.two_factor()  # a fresh system: no kernel attached yet
+        result = ds.iterate(model, X0, 300, {"mu": 1.5}, record=40)
+        henon = ds.lyapunov_spectrum(ds.models.henon(), [0.1, 0.1], 20000)
+        runs[flags] = (result, henon.exponents)
+    (native, lyap_native), (plain, lyap_plain) = runs[""], runs["-mno-avx512f"]
+    np.testing.assert_array_equal(plain.escape_step, native.escape_step)
+    np.testing.assert_allclose(plain.final, native.final, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(plain.recorded, native.recorded, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lyap_plain, lyap_native, rtol=0, atol=1e-12)
