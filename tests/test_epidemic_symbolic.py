@@ -6,7 +6,7 @@ import sympy as sp
 
 from dsanalyze import models
 from dsanalyze.symbolic.epidemic import (
-    EpidemicModelError, disease_free_equilibrium, endemic_equilibria, final_size, next_generation_split,
+    EpidemicModelError, disease_free_equilibrium, endemic_equilibria, final_size,
     reproduction_number,
 )
 

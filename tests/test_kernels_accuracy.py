@@ -27,7 +27,7 @@ import pytest
 import sympy as sp
 
 import dsanalyze as ds
-from dsanalyze import errors, models
+from dsanalyze import models
 
 N_POINTS = 10_000
 RTOL = 1e-13

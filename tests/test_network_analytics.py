@@ -1,5 +1,4 @@
 """Generating functions, transmissibility, thresholds, final size and outbreak probability on networks."""
-import math
 
 import networkx as nx
 import numpy as np
