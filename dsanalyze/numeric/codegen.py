@@ -21,18 +21,20 @@ turns into SIMD code, and the block stops early once every lane has escaped. The
 right-hand side is written with common subexpressions eliminated and small
 integer powers expanded into products.
 
-``ds_tangent`` advances one orbit of a map together with one tangent vector
+``ds_tangent`` (maps only) advances one orbit of a map together with one tangent vector
 (``v <- J(x) v``), the state, Jacobian and product in one loop body with the
 subexpressions of F and J shared, for the maximal Lyapunov exponent (see its
 comment for the scaling by powers of two that keeps logarithms off the loop).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 from sympy.printing.c import C99CodePrinter
 
 from ..errors import CompilationError
-from ..systems import System
+from ..systems import Map, System
 
 __all__ = ["ABI_VERSION", "LANES", "CHUNK", "generate_source"]
 
@@ -123,8 +125,7 @@ def _block(exprs: list[sp.Expr], outputs: list[str], printer: _KernelPrinter, in
     number is broadcast with ``ds_splat``: C has no implicit scalar-to-vector
     conversion in an initialisation, only in arithmetic.
     """
-    temps = sp.numbered_symbols("ds_t")
-    replacements, reduced = sp.cse(exprs, symbols=temps, optimizations="basic")
+    replacements, reduced = _cse(tuple(exprs))
 
     def value_text(value: sp.Expr) -> str:
         text = printer.doprint(value)
@@ -137,6 +138,17 @@ def _block(exprs: list[sp.Expr], outputs: list[str], printer: _KernelPrinter, in
     for out, value in zip(outputs, reduced):
         lines.append(f"{indent}{out} = {value_text(value)};")
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=64)
+def _cse(exprs: tuple) -> tuple:
+    """SymPy's common subexpressions of ``exprs`` (temporaries ds_t0, ds_t1, ...).
+
+    Cached: one source prints the right-hand side three times (``ds_rhs``,
+    the lane loop, the vector pass), and the source is generated again in
+    every process that compiles the system, before the kernel cache is looked up.
+    """
+    return sp.cse(list(exprs), symbols=sp.numbered_symbols("ds_t"), optimizations="basic")
 
 
 def _is_rational(expr: sp.Expr) -> bool:
@@ -743,4 +755,4 @@ int64_t ds_map_block(int64_t m, double *restrict x, {param_decl}, int64_t pstrid
         if (alive_before[j] && esc[j] >= 0) esc[j] += rec_start;
     return alive;
 }}
-""" + _tangent_source(system)
+""" + (_tangent_source(system) if isinstance(system, Map) else "")

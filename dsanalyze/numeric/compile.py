@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import CompilationError, CompilerNotFoundError
-from ..systems import System
+from ..systems import Map, System
 from .codegen import ABI_VERSION, LANES, generate_source
 
 __all__ = ["Kernel", "compile_system", "cache_dir", "compiler_command", "DEFAULT_FLAGS"]
@@ -93,7 +93,7 @@ class Kernel:
     path : Path
         The shared object in the cache.
     addresses : dict
-        Addresses of the generated functions (``rhs``, ``jac``, ``map_block``, ``tangent``),
+        Addresses of the generated functions (``rhs``, ``jac``, ``map_block``, and ``tangent`` for a map),
         handed to the Cython drivers as integers.
     """
 
@@ -188,10 +188,8 @@ def _compile(system: System) -> Kernel:
             found = getattr(library, symbol)()
             if found != expected:
                 raise CompilationError(f"kernel {target} reports {symbol}() = {found}, expected {expected}; delete the file")
-        addresses = {
-            name: ctypes.cast(getattr(library, f"ds_{name}"), ctypes.c_void_p).value
-            for name in ("rhs", "jac", "map_block", "tangent")
-        }
+        names = ("rhs", "jac", "map_block") + (("tangent",) if isinstance(system, Map) else ())
+        addresses = {name: ctypes.cast(getattr(library, f"ds_{name}"), ctypes.c_void_p).value for name in names}
         kernel = Kernel(system, target, library, addresses)
         _loaded[digest] = kernel
         return kernel

@@ -164,8 +164,8 @@ class LyapunovResult:
 
 
 def _tangent_addresses(kernel) -> tuple[int, int, int]:
-    """The generated functions the Lyapunov drivers call: ``ds_rhs``, ``ds_jac``, ``ds_tangent``."""
-    return kernel.addresses["rhs"], kernel.addresses["jac"], kernel.addresses["tangent"]
+    """The generated functions the Lyapunov drivers call: ``ds_rhs``, ``ds_jac``, ``ds_tangent`` (0 for a flow)."""
+    return kernel.addresses["rhs"], kernel.addresses["jac"], kernel.addresses.get("tangent", 0)
 
 
 def _require(system: Any, kind: type, what: str) -> None:
