@@ -199,13 +199,20 @@ cdef int _map_spectrum(rhs_fn f, jac_fn jf, int64_t d, int64_t k, const double *
     return status
 
 
-cdef inline double _log_size(const double *v, int64_t d, int64_t v_exp) noexcept nogil:
-    """log |v 2^v_exp|."""
+cdef inline double _norm2(const double *v, int64_t d) noexcept nogil:
     cdef double nrm2 = 0.0
     cdef int64_t i
     for i in range(d):
         nrm2 = nrm2 + v[i] * v[i]
-    return v_exp * _LN2 + 0.5 * log(nrm2)
+    return nrm2
+
+
+cdef inline void _lazy_logs(const double *v, int64_t d, int64_t v_exp, bint two, double det, int64_t det_exp,
+                            double *out) noexcept nogil:
+    """out[0] = log |v 2^v_exp|; with ``two``, out[1] = log(det 2^det_exp) - out[0]."""
+    out[0] = v_exp * _LN2 + 0.5 * log(_norm2(v, d))
+    if two:
+        out[1] = det_exp * _LN2 + log(det) - out[0]
 
 
 cdef int _map_lazy(tangent_fn tf, int64_t d, int64_t k, const double *x0, const double *p,
@@ -226,7 +233,7 @@ cdef int _map_lazy(tangent_fn tf, int64_t d, int64_t k, const double *x0, const 
     cdef double *work = <double *> malloc(2 * d * sizeof(double))
     cdef double *x
     cdef double *v
-    cdef double nrm2, r, det = 1.0, l1
+    cdef double r, det = 1.0
     cdef int64_t i, s, total = transient + steps, m, target, v_exp = 0, det_exp = 0
     cdef bint two = k == 2
     cdef int status = _OK, step_status = 0
@@ -258,10 +265,7 @@ cdef int _map_lazy(tangent_fn tf, int64_t d, int64_t k, const double *x0, const 
             fail_step[0] = s
             break
         if s == transient:
-            nrm2 = 0.0
-            for i in range(d):
-                nrm2 = nrm2 + v[i] * v[i]
-            r = 1.0 / sqrt(nrm2)
+            r = 1.0 / sqrt(_norm2(v, d))
             for i in range(d):
                 v[i] = v[i] * r
             v_exp = 0
@@ -269,13 +273,8 @@ cdef int _map_lazy(tangent_fn tf, int64_t d, int64_t k, const double *x0, const 
             det_exp = 0
         elif sample_every > 0 and (s - transient) % sample_every == 0:
             m = (s - transient) // sample_every - 1
-            l1 = _log_size(v, d, v_exp)
-            running[m * k] = l1
-            if two:
-                running[m * k + 1] = det_exp * _LN2 + log(det) - l1
-    logsum[0] = _log_size(v, d, v_exp)
-    if two:
-        logsum[1] = det_exp * _LN2 + log(det) - logsum[0]
+            _lazy_logs(v, d, v_exp, two, det, det_exp, running + m * k)
+    _lazy_logs(v, d, v_exp, two, det, det_exp, logsum)
     for i in range(d):
         xf[i] = x[i]
     free(work)
